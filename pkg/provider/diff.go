@@ -1,0 +1,80 @@
+package provider
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+)
+
+// DiffResources is the common diff: desired without live is a create; live
+// without desired is a delete (live holds only owned resources); both with
+// differing documents is an update, or a replace when a ReplaceOn path
+// changed. Unknown desired values match whatever is live. Providers with
+// special rules filter or adjust the documents before calling it.
+func DiffResources(desired, live []Resource, opts Options) []plan.Change {
+	liveBy := map[plan.Address]Resource{}
+	for _, r := range live {
+		liveBy[r.Address] = r
+	}
+	var out []plan.Change
+	if !opts.Destroy {
+		for _, d := range desired {
+			l, exists := liveBy[d.Address]
+			delete(liveBy, d.Address)
+			c := plan.Change{Address: d.Address, After: d.Doc, DependsOn: d.DependsOn, Notes: d.Notes}
+			if !exists {
+				c.Action = plan.Create
+				out = append(out, c)
+				continue
+			}
+			c.ID, c.Before = l.ID, l.Doc
+			c.Fields = plan.DiffDocuments(l.Doc, d.Doc, true)
+			switch {
+			case len(c.Fields) == 0:
+				c.Action = plan.NoOp
+			case replaceReason(c.Fields, d.ReplaceOn) != "":
+				c.Action, c.Reason = plan.Replace, replaceReason(c.Fields, d.ReplaceOn)
+			default:
+				c.Action = plan.Update
+			}
+			out = append(out, c)
+		}
+	}
+	rest := make([]Resource, 0, len(liveBy))
+	for _, r := range liveBy {
+		rest = append(rest, r)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].Address.String() < rest[j].Address.String() })
+	for _, l := range rest {
+		c := plan.Change{Address: l.Address, Action: plan.Delete, ID: l.ID, Before: l.Doc, Notes: l.Notes}
+		if opts.Destroy {
+			c.Reason = "stack is being torn down"
+		} else {
+			c.Reason = "no longer in the spec"
+		}
+		if l.Protected && !opts.Force {
+			c.Action = plan.NoOp
+			c.Notes = append(c.Notes, "protected: kept; pass --force to delete it")
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func replaceReason(fields []plan.Field, replaceOn []string) string {
+	var hit []string
+	for _, f := range fields {
+		for _, p := range replaceOn {
+			if f.Path == p || strings.HasPrefix(f.Path, p+".") || strings.HasPrefix(f.Path, p+"[") {
+				hit = append(hit, f.Path)
+				break
+			}
+		}
+	}
+	if len(hit) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s cannot change in place", strings.Join(hit, ", "))
+}

@@ -1,0 +1,74 @@
+// Package provider is the contract between the engine and the Cloudflare,
+// Atlas and Kubernetes providers: desired state from the spec, live state,
+// a diff into plan changes, and apply/delete of one change at a time.
+package provider
+
+import (
+	"context"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+)
+
+// Resource is one remote object as the provider sees it: the fields nekoctl
+// owns as a document, plus what apply needs to find it again.
+type Resource struct {
+	Address plan.Address
+	// ID is the remote identifier of a live resource (empty when desired).
+	ID  string
+	Doc plan.Document
+	// DependsOn lists resources that must exist first (across providers too).
+	DependsOn []plan.Address
+	// ReplaceOn names document paths whose change cannot be made in place.
+	ReplaceOn []string
+	// Protected resources are never deleted without Options.Force.
+	Protected bool
+	Notes     []string
+}
+
+// Provider is implemented once per remote system. A provider is built for
+// one validated stack with its client; Kubernetes builds one per region so a
+// region that fails does not stop the others.
+type Provider interface {
+	// Name is the plan address provider ("cloudflare", "atlas", "kubernetes").
+	Name() string
+	// Region is the region this instance serves, or "" for global providers.
+	Region() string
+	// Desired returns the resources the spec declares. Values that other
+	// providers produce come from in, as plan.Unknown when not yet known.
+	Desired(ctx context.Context, in Outputs) ([]Resource, error)
+	// Read returns the live state of the resources this stack owns, found by
+	// ownership markers. It must not modify anything.
+	Read(ctx context.Context) ([]Resource, error)
+	// Diff turns desired and live resources into changes, one per address.
+	Diff(ctx context.Context, desired, live []Resource, opts Options) ([]plan.Change, error)
+	// Apply performs one create, update or replace exactly as planned,
+	// resolving Unknown values from in, and publishes its outputs to out.
+	Apply(ctx context.Context, c plan.Change, out Outputs) error
+	// Delete removes one owned resource.
+	Delete(ctx context.Context, c plan.Change) error
+}
+
+// Options are the run-wide choices that affect planning.
+type Options struct {
+	// Destroy plans the removal of everything the stack owns (`down`).
+	Destroy bool
+	// Force allows deleting protected resources.
+	Force bool
+	// RotateDBPassword asks for a new database password.
+	RotateDBPassword bool
+	// Offline plans without reading live state: everything is a create.
+	Offline bool
+}
+
+// Statuser is implemented by providers that can report health for `status`.
+type Statuser interface {
+	Status(ctx context.Context) ([]Health, error)
+}
+
+// Health is one line of `nekoctl status`.
+type Health struct {
+	Address plan.Address `json:"address"`
+	State   string       `json:"state"`
+	Healthy bool         `json:"healthy"`
+	Detail  string       `json:"detail,omitempty"`
+}
