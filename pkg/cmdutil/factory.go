@@ -1,0 +1,30 @@
+// Package cmdutil holds what every command shares: the factory that wires
+// the outside world, typed flag errors and the exit-code mapping.
+package cmdutil
+
+import (
+	"context"
+
+	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/spec"
+	"time"
+
+	"github.com/neko-defense/nekoctl/pkg/iostreams"
+)
+
+// Factory wires the outside world. Commands never construct clients
+// themselves; tests replace any field.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	// Now is the clock (certificate renewal, waits, events).
+	Now func() time.Time
+	// Getenv reads credentials and endpoints (CLOUDFLARE_API_TOKEN, ...).
+	Getenv func(string) string
+	// Providers builds the providers of a validated stack; see factory.Providers.
+	Providers ProvidersFunc
+}
+
+// ProvidersFunc builds one provider per remote system (Kubernetes: one per
+// region) for a validated stack. With opts.Offline the providers get no
+// clients and may only compute desired state.
+type ProvidersFunc func(ctx context.Context, st *spec.Stack, opts provider.Options) ([]provider.Provider, error)
