@@ -27,6 +27,7 @@ require (
 	github.com/FerretDB/wire v0.0.8 // indirect
 	github.com/MakeNowJust/heredoc v1.0.0 // indirect
 	github.com/SAP/go-hdb v1.13.6 // indirect
+	github.com/agnivade/levenshtein v1.2.2 // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/blang/semver/v4 v4.0.0 // indirect
