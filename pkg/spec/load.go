@@ -1,0 +1,111 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Limits that keep a hostile or mistaken file from exhausting memory.
+const (
+	MaxFileBytes = 1 << 20
+	// maxNodes bounds the nodes visited with aliases expanded, so an alias
+	// bomb is refused long before it could expand.
+	maxNodes = 100_000
+)
+
+// Loaded is a parsed, defaulted and validated stack with its diagnostics
+// (warnings included) and the file positions of its fields.
+type Loaded struct {
+	Stack       *Stack
+	Diagnostics Diagnostics
+	Positions   Positions
+}
+
+// Load reads, checks, defaults and validates a spec file. It returns a
+// *ValidationError listing every problem when the spec has any error.
+func Load(path string) (*Loaded, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading spec: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading spec %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for data already in memory; file names the source in diagnostics.
+func Parse(file string, data []byte) (*Loaded, error) {
+	fail := func(pos Pos, msg string) (*Loaded, error) {
+		d := Diagnostics{{Severity: Error, File: file, Pos: pos, Message: msg}}
+		return &Loaded{Diagnostics: d}, &ValidationError{Diagnostics: d}
+	}
+	if len(data) > MaxFileBytes {
+		return fail(Pos{}, fmt.Sprintf("file is larger than %d bytes; a stack spec is a few kilobytes", MaxFileBytes))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fail(Pos{}, "file is empty")
+		}
+		return fail(yamlErrorPos(err), "invalid YAML: "+yamlErrorText(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return fail(Pos{extra.Line, extra.Column}, "file holds more than one YAML document; put one stack in each file")
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	c := &converter{file: file, pos: Positions{}}
+	value := c.convert(root, stackType, "")
+	if c.nodes > maxNodes {
+		return fail(Pos{root.Line, root.Column}, "YAML aliases expand beyond the size limit; write the values out")
+	}
+	if c.diags.HasErrors() {
+		c.diags.sort()
+		return &Loaded{Diagnostics: c.diags, Positions: c.pos}, &ValidationError{Diagnostics: c.diags}
+	}
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	st := &Stack{File: file}
+	if err := json.Unmarshal(raw, st); err != nil {
+		return fail(Pos{root.Line, root.Column}, err.Error())
+	}
+	st.ApplyDefaults()
+	diags := append(c.diags, Validate(st, c.pos)...)
+	diags.sort()
+	l := &Loaded{Stack: st, Diagnostics: diags, Positions: c.pos}
+	if diags.HasErrors() {
+		return l, &ValidationError{Diagnostics: diags}
+	}
+	return l, nil
+}
+
+func yamlErrorText(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		return te.Errors[0]
+	}
+	return err.Error()
+}
+
+func yamlErrorPos(err error) Pos {
+	var line int
+	if _, scanErr := fmt.Sscanf(err.Error(), "yaml: line %d:", &line); scanErr == nil {
+		return Pos{Line: line, Column: 1}
+	}
+	return Pos{}
+}
