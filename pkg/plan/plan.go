@@ -73,6 +73,8 @@ type Change struct {
 	Fields  []Field  `json:"fields,omitempty"`
 	// DependsOn lists resources that must be applied before this one.
 	DependsOn []Address `json:"depends_on,omitempty"`
+	// Produces names the outputs this change publishes (see provider.Outputs).
+	Produces []string `json:"produces,omitempty"`
 	// Notes are provider remarks shown beside the change (retired settings,
 	// protected resources, rotations).
 	Notes []string `json:"notes,omitempty"`

@@ -23,7 +23,7 @@ func DiffResources(desired, live []Resource, opts Options) []plan.Change {
 		for _, d := range desired {
 			l, exists := liveBy[d.Address]
 			delete(liveBy, d.Address)
-			c := plan.Change{Address: d.Address, After: d.Doc, DependsOn: d.DependsOn, Notes: d.Notes}
+			c := plan.Change{Address: d.Address, After: d.Doc, DependsOn: d.DependsOn, Produces: d.Produces, Notes: d.Notes}
 			if !exists {
 				c.Action = plan.Create
 				out = append(out, c)

@@ -18,6 +18,10 @@ type Resource struct {
 	Doc plan.Document
 	// DependsOn lists resources that must exist first (across providers too).
 	DependsOn []plan.Address
+	// Produces names the output keys that applying this resource publishes.
+	// The engine orders any change whose document holds plan.Unknown{From: key}
+	// after the change that produces key, across providers.
+	Produces []string
 	// ReplaceOn names document paths whose change cannot be made in place.
 	ReplaceOn []string
 	// Protected resources are never deleted without Options.Force.
@@ -37,8 +41,10 @@ type Provider interface {
 	// providers produce come from in, as plan.Unknown when not yet known.
 	Desired(ctx context.Context, in Outputs) ([]Resource, error)
 	// Read returns the live state of the resources this stack owns, found by
-	// ownership markers. It must not modify anything.
-	Read(ctx context.Context) ([]Resource, error)
+	// ownership markers. It must not modify anything. Values it learns that
+	// other providers consume (a region's public address, the database
+	// password held in an existing Secret) it publishes to out.
+	Read(ctx context.Context, out Outputs) ([]Resource, error)
 	// Diff turns desired and live resources into changes, one per address.
 	Diff(ctx context.Context, desired, live []Resource, opts Options) ([]plan.Change, error)
 	// Apply performs one create, update or replace exactly as planned,
