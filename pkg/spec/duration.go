@@ -55,5 +55,3 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// JSONSchema describes the string form for editors.
-func (Duration) JSONSchemaAlias() any { return "" }

@@ -22,7 +22,7 @@ type Stack struct {
 // Metadata names the stack. The name is the ownership marker put on every
 // remote object, so two stacks can share a zone, project or cluster.
 type Metadata struct {
-	Name string `json:"name" jsonschema:"pattern=^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$"`
+	Name string `json:"name" jsonschema:"pattern=^[a-z0-9]([a-z0-9-]*[a-z0-9])?$,maxLength=40"`
 }
 
 // Spec is the desired global stack.

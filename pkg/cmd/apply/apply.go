@@ -1,0 +1,126 @@
+// Package apply implements `nekoctl up` and `nekoctl down`: plan, confirm,
+// then carry out exactly that plan.
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
+	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	"github.com/neko-defense/nekoctl/pkg/printer"
+)
+
+// ApplyOptions holds the dependencies and flags of up and down.
+type ApplyOptions struct {
+	F *cmdutil.Factory
+	cmdutil.RunOptions
+	Yes bool
+}
+
+// NewCmdUp builds `up`; runF replaces the run function in tests.
+func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command {
+	opts := &ApplyOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Create or update the whole stack to match the spec",
+		Long: heredoc.Doc(`
+			Plan as 'nekoctl plan' does, ask for confirmation (or take --yes), then
+			apply exactly that plan: Atlas, Cloudflare and every region's
+			Kubernetes objects, each change after the changes it depends on.
+			Running 'up' again after any interruption converges without duplicates.
+		`),
+		Example: heredoc.Doc(`
+			$ nekoctl up -f nekoctl.yaml
+			$ nekoctl up -f nekoctl.yaml --yes -o json    # CI: no prompt, JSON events on stderr
+			$ nekoctl up -f nekoctl.yaml --rotate-db-password
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := cmdutil.CheckOutput(opts.Output); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return applyRun(c.Context(), opts)
+		},
+	}
+	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when not on a terminal)")
+	cmd.Flags().BoolVar(&opts.Provider.RotateDBPassword, "rotate-db-password", false, "generate a new database password and roll it out to every region")
+	return cmd
+}
+
+// NewCmdDown builds `down`; runF replaces the run function in tests.
+func NewCmdDown(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command {
+	opts := &ApplyOptions{F: f}
+	opts.Provider.Destroy = true
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Delete everything the stack owns",
+		Long: heredoc.Doc(`
+			Delete every remote object that carries this stack's ownership marker,
+			dependents first. Objects made by others, in the same zone, project or
+			namespace, are never touched. A protected Atlas cluster (termination
+			protection, or atlas.cluster.protected in the spec) is kept unless
+			--force is given; the plan says so before anything happens.
+		`),
+		Example: heredoc.Doc(`
+			$ nekoctl down -f nekoctl.yaml
+			$ nekoctl down -f nekoctl.yaml --yes --force   # also delete the protected cluster
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := cmdutil.CheckOutput(opts.Output); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return applyRun(c.Context(), opts)
+		},
+	}
+	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking (required when not on a terminal)")
+	cmd.Flags().BoolVar(&opts.Provider.Force, "force", false, "also delete protected resources")
+	return cmd
+}
+
+func applyRun(ctx context.Context, opts *ApplyOptions) error {
+	f := opts.F
+	l, err := f.LoadStack(opts.File)
+	if err != nil {
+		return err
+	}
+	events := f.EventSink(opts.Output)
+	eng, err := f.Engine(ctx, l.Stack, opts.RunOptions, events)
+	if err != nil {
+		return err
+	}
+	planned := eng.Plan(ctx, l.Stack.Metadata.Name, opts.Provider)
+	to := printer.TextOptions{Color: f.IOStreams.ColorEnabled(), Compact: true}
+	if err := plan.Render(f, planned, opts.Output, to, false); err != nil {
+		return err
+	}
+	if !planned.Plan.HasChanges() {
+		return nil
+	}
+	question := "Apply these changes?"
+	if opts.Provider.Destroy {
+		question = "Delete these resources?"
+	}
+	if err := f.Confirm(opts.Yes, question); err != nil {
+		return err
+	}
+	res, err := eng.Apply(ctx, planned)
+	if res != nil {
+		done, failed, skipped := 0, len(res.Failed()), len(res.Skipped())
+		done = len(res.Outcomes) - failed - skipped
+		fmt.Fprintf(f.IOStreams.ErrOut, "\nApplied %d change(s), %d failed, %d skipped.\n", done, failed, skipped)
+	}
+	return err
+}

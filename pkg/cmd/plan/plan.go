@@ -1,0 +1,101 @@
+// Package plan implements `nekoctl plan`.
+package plan
+
+import (
+	"context"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	"github.com/neko-defense/nekoctl/pkg/engine"
+	"github.com/neko-defense/nekoctl/pkg/printer"
+)
+
+// PlanOptions holds the command's dependencies and flags.
+type PlanOptions struct {
+	F *cmdutil.Factory
+	cmdutil.RunOptions
+	DetailedExitCode bool
+	ShowUnchanged    bool
+	Compact          bool
+}
+
+// NewCmdPlan builds `plan`; runF replaces the run function in tests.
+func NewCmdPlan(f *cmdutil.Factory, runF func(*PlanOptions) error) *cobra.Command {
+	opts := &PlanOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what `up` would change, without changing anything",
+		Long: heredoc.Doc(`
+			Validate the spec, read the live state of everything the stack owns in
+			Cloudflare, Atlas and every region's Kubernetes cluster, and show the
+			changes that 'nekoctl up' would make. Secrets are always masked.
+
+			With --offline no service is contacted and every resource is shown as
+			a create: the complete stack the spec describes.
+		`),
+		Example: heredoc.Doc(`
+			$ nekoctl plan -f examples/global.yaml --offline
+			$ nekoctl plan -f nekoctl.yaml -o json > plan.json
+			$ nekoctl plan -f nekoctl.yaml --detailed-exitcode   # 0 no changes, 1 error, 2 changes
+			$ nekoctl plan -f nekoctl.yaml --destroy             # what 'down' would delete
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := cmdutil.CheckOutput(opts.Output); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return planRun(c.Context(), opts)
+		},
+	}
+	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.Provider.Offline, "offline", false, "plan without contacting any service: everything is a create")
+	fl.BoolVar(&opts.Provider.Destroy, "destroy", false, "plan the removal of everything the stack owns, as 'down' would")
+	fl.BoolVar(&opts.Provider.Force, "force", false, "with --destroy: include protected resources")
+	fl.BoolVar(&opts.Provider.RotateDBPassword, "rotate-db-password", false, "plan a new database password")
+	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when changes are present")
+	fl.BoolVar(&opts.ShowUnchanged, "show-unchanged", false, "list resources that need no change too")
+	fl.BoolVar(&opts.Compact, "compact", false, "do not list the fields of resources to create")
+	return cmd
+}
+
+func planRun(ctx context.Context, opts *PlanOptions) error {
+	l, err := opts.F.LoadStack(opts.File)
+	if err != nil {
+		return err
+	}
+	eng, err := opts.F.Engine(ctx, l.Stack, opts.RunOptions, opts.F.EventSink(opts.Output))
+	if err != nil {
+		return err
+	}
+	planned := eng.Plan(ctx, l.Stack.Metadata.Name, opts.Provider)
+	return Render(opts.F, planned, opts.Output, printer.TextOptions{
+		Color: opts.F.IOStreams.ColorEnabled(), ShowUnchanged: opts.ShowUnchanged, Compact: opts.Compact,
+	}, opts.DetailedExitCode)
+}
+
+// Render prints a plan and maps it to the exit code: 1 when any provider
+// failed to plan, 2 with detailedExitCode when changes are present.
+func Render(f *cmdutil.Factory, planned *engine.Planned, output string, to printer.TextOptions, detailedExitCode bool) error {
+	p := planned.Plan
+	var err error
+	if output == "json" {
+		err = printer.PlanJSON(f.IOStreams.Out, p)
+	} else {
+		err = printer.PlanText(f.IOStreams.Out, p, to)
+	}
+	switch {
+	case err != nil:
+		return err
+	case p.HasErrors():
+		return cmdutil.ErrSilent
+	case detailedExitCode && p.HasChanges():
+		return &cmdutil.ExitCodeError{Code: cmdutil.ExitChanges}
+	}
+	return nil
+}

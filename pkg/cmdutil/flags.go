@@ -1,0 +1,13 @@
+package cmdutil
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// AddRunFlags registers the flags plan, up and down share.
+func AddRunFlags(cmd *cobra.Command, o *RunOptions) {
+	fl := cmd.Flags()
+	fl.StringVarP(&o.File, "file", "f", DefaultSpecFile, "spec file")
+	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
+	fl.IntVar(&o.Parallelism, "parallelism", 8, "how many providers read, and changes apply, at once")
+}

@@ -1,0 +1,90 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/neko-defense/nekoctl/pkg/engine"
+	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/printer"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/spec"
+)
+
+// RunOptions are the flags shared by plan, up and down.
+type RunOptions struct {
+	File        string
+	Output      string
+	Parallelism int
+	Provider    provider.Options
+}
+
+// Engine builds the providers of a validated stack and the engine over them.
+func (f *Factory) Engine(ctx context.Context, st *spec.Stack, o RunOptions, events event.Sink) (*engine.Engine, error) {
+	if f.Providers == nil {
+		return nil, fmt.Errorf("no providers are configured")
+	}
+	providers, err := f.Providers(ctx, st, o.Provider)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.Engine{Providers: providers, Events: events, Now: f.Now, Parallelism: o.Parallelism}, nil
+}
+
+// EventSink picks the event printer: JSON lines with -o json, else plain lines.
+func (f *Factory) EventSink(output string) event.Sink {
+	if output == "json" {
+		return printer.EventJSON(f.IOStreams.ErrOut)
+	}
+	return printer.EventLines(f.IOStreams.ErrOut, f.IOStreams.ColorEnabled())
+}
+
+// CheckOutput validates an -o value.
+func CheckOutput(o string) error {
+	if o != "text" && o != "json" {
+		return FlagErrorf("--output must be text or json, not %q", o)
+	}
+	return nil
+}
+
+// Confirm asks before changing anything. Without a terminal, --yes is required.
+func (f *Factory) Confirm(yes bool, question string) error {
+	if yes {
+		return nil
+	}
+	if !f.IOStreams.CanPrompt() {
+		return FlagErrorf("refusing to change remote state without confirmation: run with --yes when not on a terminal")
+	}
+	fmt.Fprintf(f.IOStreams.Out, "\n%s Only 'yes' is accepted: ", question)
+	answer, err := readLine(f.IOStreams.In)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(answer) != "yes" {
+		fmt.Fprintln(f.IOStreams.ErrOut, "Cancelled: nothing was changed.")
+		return ErrSilent
+	}
+	return nil
+}
+
+func readLine(r io.Reader) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for {
+		n, err := r.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				return b.String(), nil
+			}
+			b.WriteByte(buf[0])
+		}
+		if err == io.EOF {
+			return b.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package printer
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/version"
+)
+
+// jsonPlan is the machine rendering of a plan. Its format_version follows
+// plan.FormatVersion; fields are only ever added within a major version.
+type jsonPlan struct {
+	FormatVersion  string            `json:"format_version"`
+	NekoctlVersion string            `json:"nekoctl_version"`
+	Stack          string            `json:"stack"`
+	Summary        jsonSummary       `json:"summary"`
+	Changes        []jsonChange      `json:"changes"`
+	Diagnostics    []plan.Diagnostic `json:"diagnostics"`
+}
+
+type jsonSummary struct {
+	Add       int  `json:"add"`
+	Change    int  `json:"change"`
+	Destroy   int  `json:"destroy"`
+	Unchanged int  `json:"unchanged"`
+	Errored   bool `json:"errored"`
+}
+
+type jsonChange struct {
+	Address string `json:"address"`
+	plan.Change
+}
+
+// PlanJSON writes the plan as one JSON document.
+func PlanJSON(w io.Writer, p *plan.Plan) error {
+	s := p.Summary()
+	out := jsonPlan{
+		FormatVersion:  plan.FormatVersion,
+		NekoctlVersion: version.Version,
+		Stack:          p.Stack,
+		Summary:        jsonSummary{Add: s.Add, Change: s.Change, Destroy: s.Destroy, Unchanged: s.Unchanged, Errored: p.HasErrors()},
+		Changes:        make([]jsonChange, 0, len(p.Changes)),
+		Diagnostics:    p.Diagnostics,
+	}
+	if out.Diagnostics == nil {
+		out.Diagnostics = []plan.Diagnostic{}
+	}
+	for _, c := range p.Changes {
+		out.Changes = append(out.Changes, jsonChange{Address: c.Address.String(), Change: c})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
