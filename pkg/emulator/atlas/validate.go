@@ -1,0 +1,206 @@
+package atlas
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+)
+
+// Regions lists the region names the emulator accepts per provider (a
+// subset of Atlas's, covering the guide's regions and their neighbours).
+var Regions = map[string][]string{
+	"AWS": {"US_EAST_1", "US_EAST_2", "US_WEST_1", "US_WEST_2", "CA_CENTRAL_1", "SA_EAST_1",
+		"EU_WEST_1", "EU_WEST_2", "EU_WEST_3", "EU_CENTRAL_1", "EU_NORTH_1",
+		"AP_NORTHEAST_1", "AP_NORTHEAST_2", "AP_SOUTHEAST_1", "AP_SOUTHEAST_2", "AP_SOUTH_1"},
+	"AZURE": {"US_EAST", "US_EAST_2", "US_WEST", "US_WEST_2", "US_CENTRAL", "BRAZIL_SOUTH",
+		"EUROPE_NORTH", "EUROPE_WEST", "UK_SOUTH", "JAPAN_EAST", "ASIA_EAST", "ASIA_SOUTH_EAST",
+		"AUSTRALIA_EAST", "INDIA_CENTRAL"},
+	"GCP": {"CENTRAL_US", "EASTERN_US", "US_EAST_4", "WESTERN_US", "US_WEST_2", "NORTH_AMERICA_NORTHEAST_1",
+		"SOUTH_AMERICA_EAST_1", "WESTERN_EUROPE", "EUROPE_WEST_2", "EUROPE_WEST_3", "EUROPE_NORTH_1",
+		"NORTHEASTERN_ASIA_PACIFIC", "ASIA_NORTHEAST_2", "SOUTHEASTERN_ASIA_PACIFIC", "ASIA_SOUTH_1",
+		"AUSTRALIA_SOUTHEAST_1"},
+}
+
+// Tiers are the dedicated instance sizes, smallest first.
+var Tiers = []string{"M10", "M20", "M30", "M40", "M50", "M60", "M80", "M140", "M200", "M300"}
+
+func tierRank(t string) int {
+	for i, x := range Tiers {
+		if x == t {
+			return i
+		}
+	}
+	return -1
+}
+
+func defaultDisk(tier string) int {
+	switch tier {
+	case "M10":
+		return 10
+	case "M20":
+		return 20
+	case "M30":
+		return 40
+	}
+	return 80
+}
+
+func validRegion(provider, region string) bool {
+	for _, r := range Regions[provider] {
+		if r == region {
+			return true
+		}
+	}
+	return false
+}
+
+// validateCluster applies Atlas's rules to a full cluster document; it
+// returns status 0 when the document is acceptable.
+func validateCluster(c *Cluster) (int, any) {
+	if c.ClusterType != "REPLICASET" {
+		return badRequest("INVALID_ATTRIBUTE", "The emulator serves replica sets only.", "clusterType")
+	}
+	if on(c.PitEnabled) && !on(c.BackupEnabled) {
+		return badRequest("VALIDATION_ERROR", "Continuous Cloud Backup (pitEnabled) requires cloud backup (backupEnabled).")
+	}
+	if c.ReplicationSpecs == nil || len(*c.ReplicationSpecs) != 1 {
+		return badRequest("INVALID_ATTRIBUTE", "A replica set has exactly one replication spec.", "replicationSpecs")
+	}
+	rcs := (*c.ReplicationSpecs)[0].RegionConfigs
+	if len(rcs) == 0 {
+		return badRequest("INVALID_ATTRIBUTE", "A replication spec needs at least one region config.", "regionConfigs")
+	}
+	seen := map[string]bool{}
+	electable, size, disk := 0, "", float64(0)
+	lastPriority := 8
+	var priorities []int
+	for _, rc := range rcs {
+		if _, ok := Regions[rc.ProviderName]; !ok {
+			return badRequest("INVALID_ATTRIBUTE", fmt.Sprintf("Invalid providerName %q.", rc.ProviderName), "providerName")
+		}
+		if !validRegion(rc.ProviderName, rc.RegionName) {
+			return badRequest("INVALID_REGION",
+				fmt.Sprintf("No region %s exists for provider %s.", rc.RegionName, rc.ProviderName), rc.RegionName, rc.ProviderName)
+		}
+		key := rc.ProviderName + "/" + rc.RegionName
+		if seen[key] {
+			return badRequest("DUPLICATE_REGION_CONFIG", fmt.Sprintf("Region %s appears more than once.", key), key)
+		}
+		seen[key] = true
+		e, ro, an := rc.ElectableSpecs.count(), rc.ReadOnlySpecs.count(), rc.AnalyticsSpecs.count()
+		if e < 0 || ro < 0 || an < 0 {
+			return badRequest("INVALID_ATTRIBUTE", "nodeCount cannot be negative.", "nodeCount")
+		}
+		if e+ro+an == 0 {
+			return badRequest("VALIDATION_ERROR", fmt.Sprintf("Region %s has no nodes.", key), key)
+		}
+		electable += e
+		p := 0
+		if rc.Priority != nil {
+			p = *rc.Priority
+		}
+		if e > 0 {
+			if p < 1 || p > 7 || p >= lastPriority {
+				return badRequest("INVALID_ATTRIBUTE",
+					fmt.Sprintf("Region %s: electable regions need priorities from 7 down to 1, each lower than the one before (got %d).", key, p), "priority")
+			}
+			lastPriority = p
+			priorities = append(priorities, p)
+		} else if p != 0 {
+			return badRequest("INVALID_ATTRIBUTE", fmt.Sprintf("Region %s has no electable nodes: its priority must be 0.", key), "priority")
+		}
+		for _, h := range []*HWSpec{rc.ElectableSpecs, rc.ReadOnlySpecs} {
+			if h == nil || (h.count() == 0 && h.InstanceSize == "") {
+				continue
+			}
+			if size == "" {
+				size = h.InstanceSize
+			} else if h.InstanceSize != "" && h.InstanceSize != size {
+				return badRequest("INVALID_ATTRIBUTE",
+					"Electable and read-only nodes must share one instanceSize.", "instanceSize")
+			}
+			if h.DiskSizeGB != nil {
+				if disk == 0 {
+					disk = *h.DiskSizeGB
+				} else if *h.DiskSizeGB != disk {
+					return badRequest("INVALID_ATTRIBUTE", "diskSizeGB must be equal across node types.", "diskSizeGB")
+				}
+			}
+		}
+		if st, body := validateAutoScaling(rc.AutoScaling); st != 0 {
+			return st, body
+		}
+	}
+	if electable != 3 && electable != 5 && electable != 7 {
+		return badRequest("INVALID_ATTRIBUTE",
+			fmt.Sprintf("A replica set needs 3, 5 or 7 electable nodes; this one has %d.", electable), "electableSpecs.nodeCount")
+	}
+	if len(priorities) > 0 && priorities[0] != 7 {
+		return badRequest("INVALID_ATTRIBUTE", "The highest priority region must have priority 7.", "priority")
+	}
+	if tierRank(size) < 0 {
+		if len(rcs) > 1 {
+			return badRequest("INVALID_ATTRIBUTE", fmt.Sprintf("Multi-region clusters need M10 or larger, not %q.", size), "instanceSize")
+		}
+		return badRequest("INVALID_ATTRIBUTE", fmt.Sprintf("Invalid instanceSize %q.", size), "instanceSize")
+	}
+	if c.MongoDBMajorVersion != "" && versionStep("", c.MongoDBMajorVersion) != "" {
+		return badRequest("INVALID_ATTRIBUTE", versionStep("", c.MongoDBMajorVersion), "mongoDBMajorVersion")
+	}
+	return 0, nil
+}
+
+func validateAutoScaling(a *AutoScaling) (int, any) {
+	if a == nil || a.Compute == nil || !on(a.Compute.Enabled) {
+		return 0, nil
+	}
+	lo, hi := tierRank(a.Compute.MinInstanceSize), tierRank(a.Compute.MaxInstanceSize)
+	if hi < 0 || (on(a.Compute.ScaleDownEnabled) && lo < 0) || (lo >= 0 && lo > hi) {
+		return badRequest("INVALID_ATTRIBUTE", "Compute autoscaling needs valid minInstanceSize <= maxInstanceSize.", "autoScaling")
+	}
+	return 0, nil
+}
+
+// providerRegions answers GET .../clusters/provider/regions?providers=&tier=.
+func (s *Server) providerRegions(_ http.ResponseWriter, r *http.Request) (int, any) {
+	if p, st, body := s.project(r); p == nil {
+		return st, body
+	}
+	q := r.URL.Query()
+	providers := q["providers"]
+	if len(providers) == 0 {
+		for p := range Regions {
+			providers = append(providers, p)
+		}
+		sort.Strings(providers)
+	}
+	tiers := Tiers
+	if t := q.Get("tier"); t != "" {
+		tiers = []string{t}
+	}
+	type region struct {
+		Default bool   `json:"default"`
+		Name    string `json:"name"`
+	}
+	type size struct {
+		AvailableRegions []region `json:"availableRegions"`
+		Name             string   `json:"name"`
+	}
+	type prov struct {
+		InstanceSizes []size `json:"instanceSizes"`
+		Provider      string `json:"provider"`
+	}
+	var out []prov
+	for _, p := range providers {
+		var sizes []size
+		for _, t := range tiers {
+			var rs []region
+			for i, name := range Regions[p] {
+				rs = append(rs, region{Default: i == 0, Name: name})
+			}
+			sizes = append(sizes, size{AvailableRegions: rs, Name: t})
+		}
+		out = append(out, prov{InstanceSizes: sizes, Provider: p})
+	}
+	return http.StatusOK, paginated(out)
+}
