@@ -22,6 +22,8 @@ type Factory struct {
 	Getenv func(string) string
 	// Providers builds the providers of a validated stack; see factory.Providers.
 	Providers ProvidersFunc
+	// RenderManifests renders one region's Kubernetes objects as YAML.
+	RenderManifests func(st *spec.Stack, region string) ([]byte, error)
 }
 
 // ProvidersFunc builds one provider per remote system (Kubernetes: one per

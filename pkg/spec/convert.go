@@ -25,7 +25,13 @@ type converter struct {
 	nodes int
 }
 
+// maxDiagnostics keeps a pathological file from producing endless output.
+const maxDiagnostics = 200
+
 func (c *converter) errorf(n *yaml.Node, path, format string, args ...any) {
+	if len(c.diags) >= maxDiagnostics {
+		return
+	}
 	c.diags = append(c.diags, Diagnostic{Severity: Error, File: c.file, Pos: Pos{n.Line, n.Column},
 		Path: path, Message: fmt.Sprintf(format, args...)})
 }

@@ -1,0 +1,29 @@
+// Package factory assembles the real outside world for the CLI: IO streams,
+// clock, environment, and the provider clients built lazily from them.
+package factory
+
+import (
+	"os"
+	"time"
+
+	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	"github.com/neko-defense/nekoctl/pkg/iostreams"
+)
+
+// New returns the production factory. What each piece depends on:
+//   - IOStreams: the process's stdin/stdout/stderr and whether they are terminals;
+//   - Now: the system clock;
+//   - Getenv: the process environment (credentials, endpoints, KUBECONFIG);
+//   - Providers: Getenv for Cloudflare and Atlas credentials, kubeconfig
+//     contexts for Kubernetes; clients are built only when a command plans;
+//   - RenderManifests: the embedded templates only.
+func New() *cmdutil.Factory {
+	f := &cmdutil.Factory{
+		IOStreams: iostreams.System(),
+		Now:       time.Now,
+		Getenv:    os.Getenv,
+	}
+	f.Providers = providers(f)
+	f.RenderManifests = renderManifests
+	return f
+}

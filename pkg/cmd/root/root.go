@@ -1,0 +1,86 @@
+// Package root assembles the nekoctl command tree and maps errors to exit codes.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/neko-defense/nekoctl/pkg/cmd/apply"
+	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
+	"github.com/neko-defense/nekoctl/pkg/cmd/render"
+	"github.com/neko-defense/nekoctl/pkg/cmd/schema"
+	"github.com/neko-defense/nekoctl/pkg/cmd/status"
+	"github.com/neko-defense/nekoctl/pkg/cmd/validate"
+	versioncmd "github.com/neko-defense/nekoctl/pkg/cmd/version"
+	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	"github.com/neko-defense/nekoctl/pkg/version"
+)
+
+// NewCmdRoot builds the whole command tree around one factory.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "nekoctl <command>",
+		Short: "Provision the Neko Defense API's global stack from one spec",
+		Long: heredoc.Doc(`
+			nekoctl turns one declarative spec (nekoctl.yaml) into a global API
+			stack: Cloudflare DNS, TLS, WAF, rate limiting and geo load balancing;
+			a multi-region MongoDB Atlas cluster; and the Neko Defense API in a
+			Kubernetes cluster per region. It also is that API ('nekoctl serve').
+		`),
+		Example: heredoc.Doc(`
+			$ nekoctl validate -f examples/global.yaml
+			$ nekoctl plan -f examples/global.yaml --offline
+			$ nekoctl up -f nekoctl.yaml
+			$ nekoctl status -f nekoctl.yaml
+			$ nekoctl down -f nekoctl.yaml
+		`),
+		Version:       version.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+	cmd.AddCommand(
+		validate.NewCmdValidate(f, nil),
+		plan.NewCmdPlan(f, nil),
+		apply.NewCmdUp(f, nil),
+		apply.NewCmdDown(f, nil),
+		status.NewCmdStatus(f, nil),
+		render.NewCmdRender(f, nil),
+		schema.NewCmdSchema(f, nil),
+		versioncmd.NewCmdVersion(f, nil),
+	)
+	return cmd
+}
+
+// Execute runs the CLI with args and returns the process exit code. Every
+// error is printed once here; the code comes from cmdutil.ExitCode.
+func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	cmd := NewCmdRoot(f)
+	cmd.SetArgs(args)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := cmd.ExecuteContextC(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	var flagErr *cmdutil.FlagError
+	switch {
+	case cmdutil.IsReported(err):
+	case errors.As(err, &flagErr):
+		fmt.Fprintf(f.IOStreams.ErrOut, "Error: %v\n\n%s", err, c.UsageString())
+	default:
+		fmt.Fprintf(f.IOStreams.ErrOut, "Error: %v\n", err)
+	}
+	return cmdutil.ExitCode(err)
+}
