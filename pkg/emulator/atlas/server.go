@@ -13,10 +13,12 @@
 package atlas
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -75,6 +77,7 @@ type Server struct {
 	nonces    map[string]bool
 	tokens    map[string]bool
 	counts    map[string]int
+	bodies    map[string][]string
 	challenge int
 	faults    []*Fault
 	latency   time.Duration
@@ -102,7 +105,7 @@ func New(opts Options) *Server {
 		}
 	}
 	s := &Server{opts: opts, orgs: map[string]bool{}, projects: map[string]*project{},
-		nonces: map[string]bool{}, tokens: map[string]bool{}, counts: map[string]int{}}
+		nonces: map[string]bool{}, tokens: map[string]bool{}, counts: map[string]int{}, bodies: map[string][]string{}}
 	for _, o := range opts.OrgIDs {
 		s.orgs[o] = true
 	}
@@ -163,6 +166,14 @@ func (s *Server) Requests() map[string]int {
 	return out
 }
 
+// Bodies returns the request bodies received on a route (same keys as
+// Requests), oldest first, for tests that check what a client sent.
+func (s *Server) Bodies(key string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies[key]...)
+}
+
 // Total is the number of authenticated API requests served (faulted ones included).
 func (s *Server) Total() int {
 	s.mu.Lock()
@@ -199,6 +210,7 @@ func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts = map[string]int{}
+	s.bodies = map[string][]string{}
 	s.challenge = 0
 }
 
@@ -235,8 +247,16 @@ func (s *Server) route(mux *http.ServeMux, method, path string, h func(w http.Re
 		if !s.authenticate(w, r) {
 			return
 		}
+		var raw []byte
+		if r.Body != nil && r.Method != http.MethodGet {
+			raw, _ = io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+		}
 		s.mu.Lock()
 		s.counts[key]++
+		if raw != nil {
+			s.bodies[key] = append(s.bodies[key], string(raw))
+		}
 		lat := s.latency
 		f := s.takeFault(r)
 		s.mu.Unlock()

@@ -1,0 +1,220 @@
+package atlas
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"go.mongodb.org/atlas-sdk/v20250312020/admin"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+func (p *Provider) applyProject(ctx context.Context, c plan.Change) error {
+	a := p.atlas()
+	tags := *p.mergedTags(nil)
+	switch c.Action {
+	case plan.Create:
+		g, _, err := p.client.ProjectsApi.CreateGroup(ctx, &admin.Group{Name: a.Project, OrgId: a.OrgID, Tags: &tags}).Execute()
+		if admin.IsErrorCode(err, "GROUP_ALREADY_EXISTS") {
+			g, _, err = p.client.ProjectsApi.GetGroupByName(ctx, a.Project).Execute()
+		}
+		if err != nil {
+			return fmt.Errorf("creating project: %w", err)
+		}
+		p.setProject(g.GetId())
+		return nil
+	case plan.Update:
+		gid, err := p.projectID(ctx)
+		if err != nil {
+			return err
+		}
+		g, _, err := p.client.ProjectsApi.GetGroup(ctx, gid).Execute()
+		if err != nil {
+			return fmt.Errorf("reading project: %w", err)
+		}
+		if _, _, err := p.client.ProjectsApi.UpdateGroup(ctx, gid, &admin.GroupUpdate{Tags: p.mergedTags(g.GetTags())}).Execute(); err != nil {
+			return fmt.Errorf("updating project tags: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("a project cannot move to another organization; create the stack in a new project instead")
+}
+
+func (p *Provider) deleteProject(ctx context.Context, c plan.Change) error {
+	id := c.ID
+	if id == "" {
+		id = p.project()
+	}
+	_, err := p.client.ProjectsApi.DeleteGroup(ctx, id).Execute()
+	if err != nil && !isStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("deleting project: %w", err)
+	}
+	p.setProject("")
+	return nil
+}
+
+// applySchedule reads the schedule and sends back its one policy with the
+// hourly retention raised to cover the restore window, and the window.
+func (p *Provider) applySchedule(ctx context.Context, c plan.Change) error {
+	gid, err := p.projectID(ctx)
+	if err != nil {
+		return err
+	}
+	name := c.Address.Name
+	s, _, err := p.client.CloudBackupsApi.GetBackupSchedule(ctx, gid, name).Execute()
+	if err != nil {
+		return fmt.Errorf("reading backup schedule: %w", err)
+	}
+	window, hourly := num(c.After["restoreWindowDays"]), num(c.After["hourlyRetentionDays"])
+	if len(s.GetPolicies()) == 0 {
+		return fmt.Errorf("the backup schedule has no policy to update")
+	}
+	pol := s.GetPolicies()[0]
+	items := append([]admin.DiskBackupApiPolicyItem(nil), pol.GetPolicyItems()...)
+	found := false
+	for i := range items {
+		if items[i].FrequencyType != "hourly" {
+			continue
+		}
+		found = true
+		if retentionDays(items[i].RetentionUnit, items[i].RetentionValue) < hourly {
+			items[i].RetentionUnit, items[i].RetentionValue = "days", hourly
+		}
+	}
+	if !found {
+		items = append([]admin.DiskBackupApiPolicyItem{{FrequencyType: "hourly", FrequencyInterval: 6,
+			RetentionUnit: "days", RetentionValue: hourly}}, items...)
+	}
+	update := &admin.DiskBackupSnapshotSchedule20240805{
+		Policies:          []admin.AdvancedDiskBackupSnapshotSchedulePolicy{{Id: pol.Id, PolicyItems: items}},
+		RestoreWindowDays: admin.PtrInt(window),
+	}
+	if _, _, err := p.client.CloudBackupsApi.UpdateBackupSchedule(ctx, gid, name, update).Execute(); err != nil {
+		return fmt.Errorf("updating backup schedule: %w", err)
+	}
+	return nil
+}
+
+// applyUser creates or updates the user. When it sets a password it
+// publishes the password and the connection string for the Secrets.
+func (p *Provider) applyUser(ctx context.Context, c plan.Change, out provider.Outputs) error {
+	gid, err := p.projectID(ctx)
+	if err != nil {
+		return err
+	}
+	a := p.atlas()
+	u := &admin.CloudDatabaseUser{GroupId: gid, DatabaseName: "admin", Username: c.Address.Name,
+		Roles:  []admin.DatabaseUserRole{{RoleName: "readWrite", DatabaseName: a.Database}},
+		Scopes: &[]admin.UserScope{{Name: a.Cluster.Name, Type: "CLUSTER"}},
+		Labels: &[]admin.ComponentLabel{{Key: admin.PtrString(TagStack), Value: admin.PtrString(p.st.Metadata.Name)}},
+	}
+	pw, hasPW := c.After["password"].(plan.Sensitive)
+	if hasPW {
+		u.Password = admin.PtrString(pw.Reveal())
+	}
+	create := c.Action == plan.Create
+	if create {
+		_, _, err = p.client.DatabaseUsersApi.CreateDatabaseUser(ctx, gid, u).Execute()
+		if admin.IsErrorCode(err, "USER_ALREADY_EXISTS") {
+			create = false
+		} else if err != nil {
+			return fmt.Errorf("creating database user: %w", err)
+		}
+	}
+	if !create {
+		if _, _, err := p.client.DatabaseUsersApi.UpdateDatabaseUser(ctx, gid, "admin", c.Address.Name, u).Execute(); err != nil {
+			return fmt.Errorf("updating database user: %w", err)
+		}
+	}
+	if !hasPW {
+		return nil
+	}
+	out.Set(provider.OutDBPassword, pw)
+	srv := p.liveSRV()
+	if srv == "" {
+		cl, err := p.getCluster(ctx, gid, a.Cluster.Name)
+		if err != nil {
+			return fmt.Errorf("reading the cluster's connection string: %w", err)
+		}
+		if cl != nil && cl.ConnectionStrings != nil {
+			srv = cl.ConnectionStrings.GetStandardSrv()
+			p.setLive(cl)
+		}
+	}
+	if srv == "" {
+		return fmt.Errorf("the cluster has no SRV connection string yet; run again once it is IDLE")
+	}
+	out.Set(provider.OutMongoURI, plan.NewSensitive(mongoURI(srv, c.Address.Name, pw.Reveal(), a.Database)))
+	return nil
+}
+
+func (p *Provider) deleteUser(ctx context.Context, c plan.Change) error {
+	gid, err := p.projectID(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = p.client.DatabaseUsersApi.DeleteDatabaseUser(ctx, gid, "admin", c.Address.Name).Execute()
+	if err != nil && !isStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("deleting database user: %w", err)
+	}
+	return nil
+}
+
+// applyAccess adds or updates (same CIDR, new comment) one entry.
+func (p *Provider) applyAccess(ctx context.Context, c plan.Change) error {
+	gid, err := p.projectID(ctx)
+	if err != nil {
+		return err
+	}
+	entries := []admin.NetworkPermissionEntry{{CidrBlock: admin.PtrString(c.Address.Name),
+		Comment: admin.PtrString(fmt.Sprint(c.After["comment"]))}}
+	if _, _, err := p.client.ProjectIPAccessListApi.CreateAccessListEntry(ctx, gid, &entries).Execute(); err != nil {
+		return fmt.Errorf("adding access list entry: %w", err)
+	}
+	return nil
+}
+
+func (p *Provider) deleteAccess(ctx context.Context, c plan.Change) error {
+	gid, err := p.projectID(ctx)
+	if err != nil {
+		return err
+	}
+	// The SDK escapes the "/" of the CIDR in the path itself.
+	_, err = p.client.ProjectIPAccessListApi.DeleteAccessListEntry(ctx, gid, c.Address.Name).Execute()
+	if err != nil && !isStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("deleting access list entry: %w", err)
+	}
+	return nil
+}
+
+// Status reports the cluster's state for `nekoctl status`.
+func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
+	if err := p.needClient(); err != nil {
+		return nil, err
+	}
+	a := p.atlas()
+	addr := p.addr(KindCluster, a.Cluster.Name)
+	gid, err := p.projectID(ctx)
+	if isStatus(err, http.StatusNotFound) {
+		return []provider.Health{{Address: addr, State: "absent", Detail: "project not found"}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.getCluster(ctx, gid, a.Cluster.Name)
+	if err != nil {
+		return nil, fmt.Errorf("reading cluster: %w", err)
+	}
+	if c == nil {
+		return []provider.Health{{Address: addr, State: "absent", Detail: "cluster not found"}}, nil
+	}
+	state := c.GetStateName()
+	if c.GetPaused() {
+		state += " (paused)"
+	}
+	t := liveTopology(c)
+	return []provider.Health{{Address: addr, State: state, Healthy: c.GetStateName() == "IDLE" && !c.GetPaused(),
+		Detail: fmt.Sprintf("MongoDB %s, %d electable nodes in %d regions", c.GetMongoDBVersion(), t.electable(), len(t))}}, nil
+}

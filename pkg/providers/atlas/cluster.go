@@ -1,0 +1,387 @@
+package atlas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"go.mongodb.org/atlas-sdk/v20250312020/admin"
+
+	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/plan"
+)
+
+func (p *Provider) applyCluster(ctx context.Context, c plan.Change) error {
+	gid, err := p.projectID(ctx)
+	if err != nil {
+		return err
+	}
+	name := c.Address.Name
+	switch c.Action {
+	case plan.Create:
+		if err := p.createCluster(ctx, c.Address, gid, p.clusterBody(c.After, nil, topologyOf(c.After))); err != nil {
+			return err
+		}
+		return p.waitIdle(ctx, c.Address, gid, name)
+	case plan.Update:
+		return p.updateCluster(ctx, c, gid)
+	}
+	return fmt.Errorf("a cluster cannot be replaced; change the spec so that it is updated in place")
+}
+
+// createCluster creates the cluster. When the answer is lost (connection
+// closed, 5xx) it re-reads before trying again, so a cluster Atlas did
+// create is adopted rather than created twice.
+func (p *Provider) createCluster(ctx context.Context, addr plan.Address, gid string, body *admin.ClusterDescription20240805) error {
+	for attempt := 1; ; attempt++ {
+		_, _, err := p.client.ClustersApi.CreateCluster(ctx, gid, body).Execute()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		dup := admin.IsErrorCode(err, "DUPLICATE_CLUSTER_NAME")
+		if !dup && !answerLost(err) {
+			return fmt.Errorf("creating cluster: %w", err)
+		}
+		existing, rerr := p.getCluster(ctx, gid, body.GetName())
+		if rerr != nil {
+			return fmt.Errorf("creating cluster: %w; reading it back: %w", err, rerr)
+		}
+		switch {
+		case existing != nil && existing.GetStateName() == "DELETING":
+			p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
+				Message: "a cluster with this name is being deleted; waiting before creating it"})
+			if err := p.waitGone(ctx, addr, gid, body.GetName()); err != nil {
+				return err
+			}
+			continue
+		case existing != nil:
+			p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
+				Message: "the cluster exists (" + existing.GetStateName() + "): waiting for it instead of creating another"})
+			return nil
+		case dup || attempt >= p.cfg.CreateAttempts:
+			return fmt.Errorf("creating cluster: %w", err)
+		}
+		p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
+			Message: fmt.Sprintf("create answer lost; the cluster does not exist; retrying (attempt %d)", attempt+1)})
+		if err := p.cfg.Sleep(ctx, backoff(attempt, time.Second, 30*time.Second)); err != nil {
+			return err
+		}
+	}
+}
+
+// answerLost: no answer at all, or a server-side failure.
+func answerLost(err error) bool {
+	if e, ok := admin.AsError(err); ok && e.GetError() != 0 {
+		return e.GetError() >= 500 || e.GetError() == http.StatusTooManyRequests
+	}
+	return true
+}
+
+func (p *Provider) getCluster(ctx context.Context, gid, name string) (*admin.ClusterDescription20240805, error) {
+	c, _, err := p.client.ClustersApi.GetCluster(ctx, gid, name).Execute()
+	if isStatus(err, http.StatusNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// updateCluster sends the minimal PATCH: the changed top-level fields, and
+// the whole replicationSpecs only when the topology changed, staged so that
+// a majority of electable nodes always remains. No field change means the
+// cluster was busy when planned: wait for it.
+func (p *Provider) updateCluster(ctx context.Context, c plan.Change, gid string) error {
+	name := c.Address.Name
+	if len(c.Fields) == 0 {
+		return p.waitIdle(ctx, c.Address, gid, name)
+	}
+	cur, err := p.getCluster(ctx, gid, name)
+	if err != nil {
+		return fmt.Errorf("reading cluster: %w", err)
+	}
+	if cur == nil {
+		return fmt.Errorf("cluster no longer exists; plan again")
+	}
+	if cur.GetPaused() {
+		return fmt.Errorf("cluster is paused: Atlas refuses every change until it is resumed")
+	}
+	if cur.GetStateName() != "IDLE" {
+		if err := p.waitIdle(ctx, c.Address, gid, name); err != nil {
+			return err
+		}
+	}
+	patch := &admin.ClusterDescription20240805{}
+	topologyChanged := false
+	for _, f := range c.Fields {
+		switch top := strings.SplitN(f.Path, ".", 2)[0]; top {
+		case "regions":
+			topologyChanged = true
+		case "backupEnabled":
+			patch.BackupEnabled = admin.PtrBool(on(c.After[top]))
+		case "pitEnabled":
+			patch.PitEnabled = admin.PtrBool(on(c.After[top]))
+		case "terminationProtectionEnabled":
+			patch.TerminationProtectionEnabled = admin.PtrBool(on(c.After[top]))
+		case "mongoDBMajorVersion":
+			patch.MongoDBMajorVersion = admin.PtrString(fmt.Sprint(c.After[top]))
+		case "tags":
+			patch.Tags = p.mergedTags(cur.GetTags())
+		case "clusterType":
+			return fmt.Errorf("the cluster type cannot change from %v to %v", f.Before, f.After)
+		}
+	}
+	steps := []topology{topologyOf(c.After)}
+	if topologyChanged {
+		steps = stages(liveTopology(cur), topologyOf(c.After))
+	}
+	for i, step := range steps {
+		if topologyChanged {
+			final := i == len(steps)-1
+			body := p.clusterBody(c.After, cur, step)
+			if !final {
+				body = p.clusterBody(c.After, cur, withStagePriorities(step, topologyOf(c.After)))
+			}
+			patch.ReplicationSpecs = body.ReplicationSpecs
+			if len(steps) > 1 {
+				p.emit(event.Event{Type: event.Progress, Address: c.Address, Action: plan.Update,
+					Message: fmt.Sprintf("topology step %d of %d", i+1, len(steps))})
+			}
+		}
+		if _, _, err := p.client.ClustersApi.UpdateCluster(ctx, gid, name, patch).Execute(); err != nil {
+			return fmt.Errorf("updating cluster: %w", err)
+		}
+		if err := p.waitIdle(ctx, c.Address, gid, name); err != nil {
+			return err
+		}
+		patch = &admin.ClusterDescription20240805{}
+	}
+	return nil
+}
+
+func (p *Provider) mergedTags(live []admin.ResourceTag) *[]admin.ResourceTag {
+	want := p.tags()
+	out := []admin.ResourceTag{}
+	for _, t := range live {
+		if _, ours := want[t.Key]; !ours {
+			out = append(out, t)
+		}
+	}
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, admin.ResourceTag{Key: k, Value: fmt.Sprint(want[k])})
+	}
+	return &out
+}
+
+func topologyOf(doc plan.Document) topology { return regionsOf(doc) }
+
+func liveTopology(c *admin.ClusterDescription20240805) topology { return regionsOf(liveClusterDoc(c)) }
+
+// withStagePriorities gives an intermediate step valid priorities: target
+// regions first in target order, then regions on their way out, 7 down.
+func withStagePriorities(step, tgt topology) topology {
+	keys := make([]string, 0, len(step))
+	for k, r := range step {
+		if r.electable > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		pi, pj := tgt[keys[i]].priority, tgt[keys[j]].priority
+		if pi != pj {
+			return pi > pj
+		}
+		return keys[i] < keys[j]
+	})
+	out := topology{}
+	for i, k := range keys {
+		r := step[k]
+		r.priority = 7 - i
+		r.readOnly = tgt[k].readOnly
+		out[k] = r
+	}
+	for k, r := range tgt {
+		if _, ok := out[k]; !ok && r.readOnly > 0 {
+			out[k] = regionNodes{readOnly: r.readOnly}
+		}
+	}
+	return out
+}
+
+// clusterBody builds the create body (cur nil) or the replicationSpecs of
+// a PATCH for topology t, taking sizes and autoscaling from the desired
+// document. Node types are always sent, with nodeCount 0 when removed.
+func (p *Provider) clusterBody(doc plan.Document, cur *admin.ClusterDescription20240805, t topology) *admin.ClusterDescription20240805 {
+	regions, _ := doc["regions"].(plan.Document)
+	curSize := map[string]string{}
+	if cur != nil {
+		for k, v := range liveClusterDoc(cur)["regions"].(plan.Document) {
+			curSize[k], _ = v.(plan.Document)["instanceSize"].(string)
+		}
+	}
+	keys := make([]string, 0, len(t))
+	for k, r := range t {
+		if r.electable+r.readOnly > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if t[keys[i]].priority != t[keys[j]].priority {
+			return t[keys[i]].priority > t[keys[j]].priority
+		}
+		return keys[i] < keys[j]
+	})
+	var rcs []admin.CloudRegionConfig20240805
+	for _, k := range keys {
+		r := t[k]
+		d, _ := regions[k].(plan.Document)
+		if d == nil { // a region on its way out keeps the first desired region's settings
+			for _, v := range regions {
+				d = v.(plan.Document)
+				break
+			}
+		}
+		size, _ := d["instanceSize"].(string)
+		if size == "" { // autoscaling owns it: keep what runs, or start at the minimum
+			if size = curSize[k]; size == "" {
+				size, _ = d["minInstanceSize"].(string)
+			}
+		}
+		provider, region, _ := strings.Cut(k, "/")
+		e := &admin.HardwareSpec20240805{InstanceSize: admin.PtrString(size), NodeCount: admin.PtrInt(r.electable)}
+		ro := &admin.DedicatedHardwareSpec20240805{InstanceSize: admin.PtrString(size), NodeCount: admin.PtrInt(r.readOnly)}
+		if gb := num(d["diskSizeGB"]); gb > 0 {
+			e.DiskSizeGB, ro.DiskSizeGB = admin.PtrFloat64(float64(gb)), admin.PtrFloat64(float64(gb))
+		}
+		compute := &admin.AdvancedComputeAutoScaling{Enabled: admin.PtrBool(on(d["computeAutoScaling"]))}
+		if on(d["computeAutoScaling"]) {
+			compute.ScaleDownEnabled = admin.PtrBool(true)
+			compute.MinInstanceSize = admin.PtrString(fmt.Sprint(d["minInstanceSize"]))
+			compute.MaxInstanceSize = admin.PtrString(fmt.Sprint(d["maxInstanceSize"]))
+		}
+		rcs = append(rcs, admin.CloudRegionConfig20240805{
+			ProviderName: admin.PtrString(provider), RegionName: admin.PtrString(region),
+			Priority: admin.PtrInt(r.priority), ElectableSpecs: e, ReadOnlySpecs: ro,
+			AutoScaling: &admin.AdvancedAutoScalingSettings{Compute: compute,
+				DiskGB: &admin.DiskGBAutoScaling{Enabled: admin.PtrBool(on(d["diskAutoScaling"]))}},
+		})
+	}
+	body := &admin.ClusterDescription20240805{ReplicationSpecs: &[]admin.ReplicationSpec20240805{{RegionConfigs: &rcs}}}
+	if cur == nil {
+		body.Name = admin.PtrString(p.atlas().Cluster.Name)
+		body.ClusterType = admin.PtrString(fmt.Sprint(doc["clusterType"]))
+		body.MongoDBMajorVersion = admin.PtrString(fmt.Sprint(doc["mongoDBMajorVersion"]))
+		body.BackupEnabled = admin.PtrBool(on(doc["backupEnabled"]))
+		body.PitEnabled = admin.PtrBool(on(doc["pitEnabled"]))
+		body.TerminationProtectionEnabled = admin.PtrBool(on(doc["terminationProtectionEnabled"]))
+		body.Tags = p.mergedTags(nil)
+	}
+	return body
+}
+
+func (p *Provider) deleteCluster(ctx context.Context, c plan.Change) error {
+	gid, err := p.projectID(ctx)
+	if err != nil {
+		return err
+	}
+	name := c.Address.Name
+	cur, err := p.getCluster(ctx, gid, name)
+	if err != nil {
+		return fmt.Errorf("reading cluster: %w", err)
+	}
+	if cur == nil {
+		return nil
+	}
+	if cur.GetStateName() != "DELETING" {
+		if cur.GetTerminationProtectionEnabled() {
+			// Planned with --force: the plan said protection is turned off first.
+			if cur.GetPaused() {
+				return fmt.Errorf("cluster is paused with termination protection on; resume it before deleting it")
+			}
+			off := &admin.ClusterDescription20240805{TerminationProtectionEnabled: admin.PtrBool(false)}
+			if _, _, err := p.client.ClustersApi.UpdateCluster(ctx, gid, name, off).Execute(); err != nil {
+				return fmt.Errorf("turning termination protection off: %w", err)
+			}
+		}
+		_, err := p.client.ClustersApi.DeleteCluster(ctx, gid, name).Execute()
+		if err != nil && !admin.IsErrorCode(err, "CLUSTER_ALREADY_REQUESTED_DELETION") && !isStatus(err, http.StatusNotFound) {
+			return fmt.Errorf("deleting cluster: %w", err)
+		}
+	}
+	return p.waitGone(ctx, c.Address, gid, name)
+}
+
+// waitIdle polls until the cluster is IDLE, reporting its state and the
+// time spent. A wait that times out can be resumed by running again.
+func (p *Provider) waitIdle(ctx context.Context, addr plan.Address, gid, name string) error {
+	return p.wait(ctx, addr, func() (bool, string, error) {
+		c, err := p.getCluster(ctx, gid, name)
+		switch {
+		case isStatus(err, http.StatusServiceUnavailable):
+			return false, "unavailable", nil
+		case err != nil:
+			return false, "", err
+		case c == nil:
+			return false, "", fmt.Errorf("cluster disappeared while waiting for it")
+		}
+		if c.GetStateName() == "IDLE" {
+			p.setLive(c)
+			return true, "IDLE", nil
+		}
+		return false, c.GetStateName(), nil
+	}, "IDLE")
+}
+
+func (p *Provider) waitGone(ctx context.Context, addr plan.Address, gid, name string) error {
+	return p.wait(ctx, addr, func() (bool, string, error) {
+		c, err := p.getCluster(ctx, gid, name)
+		switch {
+		case isStatus(err, http.StatusServiceUnavailable):
+			return false, "unavailable", nil
+		case err != nil:
+			return false, "", err
+		case c == nil:
+			return true, "deleted", nil
+		}
+		return false, c.GetStateName(), nil
+	}, "deleted")
+}
+
+var errTimeout = errors.New("timed out")
+
+func (p *Provider) wait(ctx context.Context, addr plan.Address, poll func() (bool, string, error), goal string) error {
+	start := p.cfg.Now()
+	last := ""
+	for {
+		done, state, err := poll()
+		if err != nil {
+			return fmt.Errorf("waiting for the cluster to be %s: %w", goal, err)
+		}
+		elapsed := p.cfg.Now().Sub(start)
+		if done {
+			return nil
+		}
+		last = state
+		p.emit(event.Event{Type: event.Progress, Address: addr, Message: state, Elapsed: elapsed})
+		if elapsed >= p.cfg.Timeout {
+			return fmt.Errorf("%w after %s waiting for the cluster to be %s (still %s); run again to resume waiting",
+				errTimeout, elapsed.Round(time.Second), goal, last)
+		}
+		if err := p.cfg.Sleep(ctx, p.cfg.PollInterval); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,317 @@
+package atlas
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+// Diff compares by address with Atlas's rules applied first: region configs
+// by (provider, region) key, fields autoscaling owns ignored, tags and
+// labels others added ignored, a larger hourly retention kept. A cluster
+// that is not IDLE gives an update that waits for it; topology changes that
+// would lose a majority of electable nodes are staged.
+func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, opts provider.Options) ([]plan.Change, error) {
+	if opts.RotateDBPassword && !p.cfg.RotateDBPassword {
+		return nil, fmt.Errorf("password rotation was asked but the Atlas provider was built without Config.RotateDBPassword")
+	}
+	desiredBy := map[plan.Address]provider.Resource{}
+	for _, d := range desired {
+		desiredBy[d.Address] = d
+	}
+	liveBy := map[plan.Address]provider.Resource{}
+	adjusted := make([]provider.Resource, 0, len(live))
+	for _, l := range live {
+		liveBy[l.Address] = l
+		if d, ok := desiredBy[l.Address]; ok && !opts.Destroy {
+			l.Doc = prune(l.Address.Kind, l.Doc, d.Doc)
+		}
+		adjusted = append(adjusted, l)
+	}
+	adjDesired := make([]provider.Resource, 0, len(desired))
+	for _, d := range desired {
+		if l, ok := liveBy[d.Address]; ok && d.Address.Kind == KindBackupSchedule {
+			d.Doc = copyDoc(d.Doc)
+			if lh, _ := l.Doc["hourlyRetentionDays"].(int); lh > d.Doc["hourlyRetentionDays"].(int) {
+				d.Doc["hourlyRetentionDays"] = lh // never lower a longer retention
+			}
+		}
+		adjDesired = append(adjDesired, d)
+	}
+	changes := provider.DiffResources(adjDesired, adjusted, opts)
+	for i := range changes {
+		p.annotate(&changes[i], liveBy[changes[i].Address], opts)
+	}
+	return changes, nil
+}
+
+func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provider.Options) {
+	switch c.Action {
+	case plan.Delete:
+		c.DependsOn = live.DependsOn
+	case plan.Create, plan.Update:
+		c.ID = live.ID
+	}
+	switch c.Address.Kind {
+	case KindCluster:
+		lc := p.liveCluster()
+		if lc != nil && c.Address.Name == lc.GetName() {
+			if st := lc.GetStateName(); st != "IDLE" && c.Action == plan.NoOp && !opts.Destroy {
+				c.Action = plan.Update
+				c.Notes = append(c.Notes, fmt.Sprintf("cluster is %s: apply waits until it is IDLE", st))
+			}
+			if lc.GetPaused() && c.Action == plan.Update {
+				c.Notes = append(c.Notes, "cluster is paused: Atlas refuses changes until it is resumed")
+			}
+		}
+		if c.Action == plan.Update && c.Before != nil && c.After != nil {
+			if n := len(stages(regionsOf(c.Before), regionsOf(c.After))); n > 1 {
+				c.Notes = append(c.Notes, fmt.Sprintf(
+					"topology change applied in %d steps so that a majority of electable nodes always remains", n))
+			}
+		}
+		if c.Action == plan.NoOp && (opts.Destroy || c.After == nil) && live.Protected {
+			c.Notes = append(c.Notes, p.protectionReason(c.Before))
+		}
+		if c.Action == plan.Delete && on(c.Before["terminationProtectionEnabled"]) {
+			c.Notes = append(c.Notes, "termination protection is turned off first (--force)")
+		}
+	case KindProject:
+		if c.Action == plan.NoOp && (opts.Destroy || c.After == nil) && live.Protected {
+			c.Notes = append(c.Notes, "kept with its protected cluster")
+		}
+	case KindBackupSchedule:
+		if c.Action == plan.Delete {
+			c.Action = plan.NoOp
+			c.Notes = append(c.Notes, "removed with its cluster")
+		}
+	case KindDatabaseUser:
+		if c.Action == plan.Create && c.After != nil {
+			if _, ok := c.After["password"]; !ok {
+				// Known password, user missing in Atlas: create it with that password.
+				c.After = copyDoc(c.After)
+				c.After["password"] = plan.NewSensitive(p.keptPassword())
+				c.Produces = []string{provider.OutDBPassword, provider.OutMongoURI}
+			}
+		}
+		if c.Action == plan.Update {
+			for _, f := range c.Fields {
+				if f.Path == "password" && c.Before != nil {
+					c.Notes = append(c.Notes, "a new password is set: the regions' Secrets are updated with it")
+					break
+				}
+			}
+		}
+	}
+}
+
+func (p *Provider) protectionReason(live plan.Document) string {
+	var why []string
+	if on(live["terminationProtectionEnabled"]) {
+		why = append(why, "Atlas termination protection is on")
+	}
+	c := p.atlas().Cluster
+	if c.Protected != nil && *c.Protected {
+		why = append(why, "the spec marks it protected")
+	}
+	if len(why) == 0 {
+		why = append(why, "protected")
+	}
+	return "not deleted: " + strings.Join(why, " and ") + "; `down --force` deletes it"
+}
+
+// prune drops from a live document what the desired one does not own.
+func prune(kind string, live, desired plan.Document) plan.Document {
+	out := copyDoc(live)
+	switch kind {
+	case KindCluster, KindProject:
+		out["tags"] = keepKeys(live["tags"], desired["tags"])
+		lr, _ := live["regions"].(plan.Document)
+		dr, _ := desired["regions"].(plan.Document)
+		if lr == nil {
+			break
+		}
+		regions := plan.Document{}
+		for k, v := range lr {
+			lv := v.(plan.Document)
+			dv, ok := dr[k].(plan.Document)
+			if !ok {
+				regions[k] = lv
+				continue
+			}
+			nv := copyDoc(lv)
+			for _, f := range []string{"instanceSize", "diskSizeGB", "minInstanceSize", "maxInstanceSize"} {
+				if _, owned := dv[f]; !owned {
+					delete(nv, f)
+				}
+			}
+			regions[k] = nv
+		}
+		out["regions"] = regions
+	case KindDatabaseUser:
+		out["labels"] = keepKeys(live["labels"], desired["labels"])
+	}
+	return out
+}
+
+func keepKeys(live, desired any) plan.Document {
+	l, _ := live.(plan.Document)
+	d, _ := desired.(plan.Document)
+	out := plan.Document{}
+	for k := range d {
+		if v, ok := l[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func copyDoc(d plan.Document) plan.Document {
+	out := make(plan.Document, len(d))
+	for k, v := range d {
+		out[k] = v
+	}
+	return out
+}
+
+func on(v any) bool { b, _ := v.(bool); return b }
+
+// topology is electable and read-only node counts and priority per region key.
+type topology map[string]regionNodes
+
+type regionNodes struct{ electable, readOnly, priority int }
+
+func regionsOf(doc plan.Document) topology {
+	t := topology{}
+	rs, _ := doc["regions"].(plan.Document)
+	for k, v := range rs {
+		d := v.(plan.Document)
+		t[k] = regionNodes{electable: num(d["electableNodes"]), readOnly: num(d["readOnlyNodes"]), priority: num(d["priority"])}
+	}
+	return t
+}
+
+func num(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	}
+	return 0
+}
+
+func (t topology) electable() int {
+	n := 0
+	for _, r := range t {
+		n += r.electable
+	}
+	return n
+}
+
+// stages returns the topologies to go through from cur to tgt, the last
+// being tgt. Each step keeps a majority of the electable nodes of the step
+// before: grow first, then move at most a minority of nodes per step, then
+// shrink. A single step means one PATCH.
+func stages(cur, tgt topology) []topology {
+	state := topology{}
+	for k, r := range cur {
+		state[k] = r
+	}
+	var out []topology
+	for i := 0; i < 8 && !sameElectable(state, tgt); i++ {
+		n := state.electable()
+		next := topology{}
+		for k, r := range state {
+			next[k] = r
+		}
+		deficit, surplus := diffKeys(state, tgt)
+		dSum, sSum := 0, 0
+		for _, k := range deficit {
+			dSum += tgt[k].electable - state[k].electable
+		}
+		for _, k := range surplus {
+			sSum += state[k].electable - tgt[k].electable
+		}
+		switch {
+		case tgt.electable() > n: // grow: adding keeps every current node
+			moveNodes(next, deficit, tgt.electable()-n, nil, 0, tgt)
+		case dSum > 0 && sSum > 0: // move at most a minority at once
+			m := min((n-1)/2, dSum, sSum)
+			moveNodes(next, deficit, m, surplus, m, tgt)
+		default: // shrink two at a time: 7 to 5 to 3
+			moveNodes(next, nil, 0, surplus, min(n-tgt.electable(), 2), tgt)
+		}
+		if sameElectable(next, tgt) {
+			break
+		}
+		out = append(out, next)
+		state = next
+	}
+	return append(out, tgt)
+}
+
+func sameElectable(a, b topology) bool {
+	for k := range a {
+		if a[k].electable != b[k].electable {
+			return false
+		}
+	}
+	for k := range b {
+		if a[k].electable != b[k].electable {
+			return false
+		}
+	}
+	return true
+}
+
+func diffKeys(state, tgt topology) (deficit, surplus []string) {
+	keys := map[string]bool{}
+	for k := range state {
+		keys[k] = true
+	}
+	for k := range tgt {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		switch d := tgt[k].electable - state[k].electable; {
+		case d > 0:
+			deficit = append(deficit, k)
+		case d < 0:
+			surplus = append(surplus, k)
+		}
+	}
+	return deficit, surplus
+}
+
+// moveNodes adds add nodes to deficit regions and removes remove nodes
+// from surplus regions, never past the target.
+func moveNodes(next topology, deficit []string, add int, surplus []string, remove int, tgt topology) {
+	for _, k := range deficit {
+		for add > 0 && next[k].electable < tgt[k].electable {
+			r := next[k]
+			r.electable++
+			next[k] = r
+			add--
+		}
+	}
+	for _, k := range surplus {
+		for remove > 0 && next[k].electable > tgt[k].electable {
+			r := next[k]
+			r.electable--
+			next[k] = r
+			remove--
+		}
+	}
+}

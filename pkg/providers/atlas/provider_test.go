@@ -1,0 +1,353 @@
+package atlas_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/atlas-sdk/v20250312020/admin"
+
+	emu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
+	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+	atlas "github.com/neko-defense/nekoctl/pkg/providers/atlas"
+	"github.com/neko-defense/nekoctl/pkg/spec"
+)
+
+func TestUpFromEmptyThenNoChanges(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	p := e.provider(st, false)
+	out := provider.NewOutputs()
+
+	changes := planWith(t, p, out, provider.Options{})
+	if got := actions(changes); got["create"] != 7 || len(changes) != 7 {
+		t.Fatalf("plan from empty: %v", got)
+	}
+	if u := find(changes, atlas.KindDatabaseUser); len(u.Produces) != 2 {
+		t.Fatalf("user change must produce the password and URI: %+v", u.Produces)
+	}
+	planCalls := e.srv.Total()
+	e.srv.ResetCounts()
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("plan from empty: %d API calls; up: %d API calls (%d mutations)\n%s", planCalls, e.srv.Total(), e.srv.Mutations(), e.srv.CountSummary())
+
+	gid, _ := e.srv.ProjectID("neko-defense")
+	if st, _ := e.srv.ClusterState(gid, "neko-prod"); st != emu.StateIdle {
+		t.Fatalf("cluster %s", st)
+	}
+	var sawCreating bool
+	for _, ev := range e.events.all() {
+		if ev.Type == event.Progress && ev.Message == emu.StateCreating && ev.Address.Kind == atlas.KindCluster {
+			sawCreating = true
+		}
+	}
+	if !sawCreating {
+		t.Fatalf("no CREATING progress event: %+v", e.events.all())
+	}
+	doc, _ := e.srv.ClusterDoc(gid, "neko-prod")
+	rcs := (*doc.ReplicationSpecs)[0].RegionConfigs
+	if len(rcs) != 3 || *rcs[0].Priority != 7 || rcs[0].RegionName != "US_EAST_1" || !*doc.PitEnabled || !*doc.TerminationProtectionEnabled {
+		t.Fatalf("cluster: %+v", rcs)
+	}
+	sched, _ := e.srv.BackupSchedule(gid, "neko-prod")
+	if *sched.RestoreWindowDays != 7 || sched.Policies[0].PolicyItems[0].RetentionValue != 7 {
+		t.Fatalf("schedule: %+v", sched)
+	}
+	if pw, _ := e.srv.DatabaseUserPassword(gid, "neko-api"); pw != testPassword {
+		t.Fatalf("password sent %q", pw)
+	}
+	if got := e.srv.AccessEntries(gid); strings.Join(got, " ") != "192.0.2.10/32 198.51.100.16/28 203.0.113.0/28" {
+		t.Fatalf("access list %v", got)
+	}
+	uri, _ := out.Get(provider.OutMongoURI)
+	s, ok := uri.(plan.Sensitive)
+	if !ok || !strings.HasPrefix(s.Reveal(), "mongodb+srv://neko-api:"+testPassword+"@neko-prod.") ||
+		!strings.HasSuffix(s.Reveal(), "/neko_defense?readPreference=nearest&retryWrites=true&w=majority") {
+		t.Fatalf("uri %v", s.Reveal())
+	}
+
+	// The next plan, from a fresh provider with the password from the Secrets, is empty.
+	e.srv.ResetCounts()
+	next := secretsOnly(out)
+	again := planWith(t, e.provider(st, false), next, provider.Options{})
+	for _, c := range again {
+		if c.Action != plan.NoOp {
+			t.Errorf("second plan: %s %s %+v", c.Action, c.Address, c.Fields)
+		}
+	}
+	if n := e.srv.Total(); n != 5 {
+		t.Errorf("plan of an existing stack: %d API calls, want 5\n%s", n, e.srv.CountSummary())
+	}
+	if v, ok := next.Get(provider.OutMongoURI); !ok || v.(plan.Sensitive).Reveal() != s.Reveal() {
+		t.Errorf("the unchanged connection string must be published while planning")
+	}
+}
+
+func TestTierChangeIsOneUpdate(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	out := e.up(st)
+	st.Spec.Atlas.Cluster.Tier = "M20"
+	e.srv.ResetCounts()
+	p := e.provider(st, false)
+	changes := planWith(t, p, out, provider.Options{})
+	if got := actions(changes); got["update"] != 1 || got["no-op"] != len(changes)-1 {
+		t.Fatalf("actions %v", got)
+	}
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.srv.Requests()["PATCH /groups/{groupId}/clusters/{clusterName}"]; n != 1 {
+		t.Fatalf("PATCH count %d", n)
+	}
+	body := e.srv.Bodies("PATCH /groups/{groupId}/clusters/{clusterName}")[0]
+	if strings.Contains(body, "backupEnabled") || strings.Count(body, `"instanceSize":"M20"`) != 6 {
+		t.Fatalf("PATCH must carry only the topology: %s", body)
+	}
+	if again := planWith(t, e.provider(st, false), out, provider.Options{}); actions(again)["update"] != 0 {
+		t.Fatalf("after tier change: %v", actions(again))
+	}
+}
+
+func TestAddedRegionSendsWholeTopology(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	out := e.up(st)
+	st.Spec.Regions = append(st.Spec.Regions, spec.Region{Name: "sa-east", Cloud: spec.Cloud{Provider: "aws", Region: "sa-east-1"},
+		Atlas: spec.RegionAtlas{Region: "SA_EAST_1", ElectableNodes: spec.Int(0), ReadOnlyNodes: 1}})
+	st.ApplyDefaults()
+	e.srv.ResetCounts()
+	p := e.provider(st, false)
+	changes := planWith(t, p, out, provider.Options{})
+	if got := actions(changes); got["update"] != 1 {
+		t.Fatalf("actions %v", got)
+	}
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	bodies := e.srv.Bodies("PATCH /groups/{groupId}/clusters/{clusterName}")
+	if len(bodies) != 1 {
+		t.Fatalf("PATCHes: %d", len(bodies))
+	}
+	for _, r := range []string{"US_EAST_1", "EU_WEST_1", "AP_NORTHEAST_1", "SA_EAST_1"} {
+		if !strings.Contains(bodies[0], r) {
+			t.Fatalf("PATCH lacks %s: %s", r, bodies[0])
+		}
+	}
+	// Removing the read-only region again sends the remaining topology.
+	st.Spec.Regions = st.Spec.Regions[:3]
+	changes = planWith(t, e.provider(st, false), out, provider.Options{})
+	if err := apply(t, e.provider(st, false), changes, out); err != nil {
+		t.Fatal(err)
+	}
+	gid, _ := e.srv.ProjectID("neko-defense")
+	doc, _ := e.srv.ClusterDoc(gid, "neko-prod")
+	if n := len((*doc.ReplicationSpecs)[0].RegionConfigs); n != 3 {
+		t.Fatalf("regions after removal: %d", n)
+	}
+}
+
+func TestMovingRegionsIsStaged(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	out := e.up(st)
+	// Two of three regions move: one PATCH would leave 1 of 3 electable nodes.
+	st.Spec.Regions[1].Atlas.Region = "EU_CENTRAL_1"
+	st.Spec.Regions[2].Atlas.Region = "AP_SOUTHEAST_1"
+	e.srv.ResetCounts()
+	p := e.provider(st, false)
+	changes := planWith(t, p, out, provider.Options{})
+	c := find(changes, atlas.KindCluster)
+	if c.Action != plan.Update || !strings.Contains(strings.Join(c.Notes, ";"), "2 steps") {
+		t.Fatalf("cluster change %s %v", c.Action, c.Notes)
+	}
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.srv.Requests()["PATCH /groups/{groupId}/clusters/{clusterName}"]; n != 2 {
+		t.Fatalf("PATCH count %d", n)
+	}
+	if again := planWith(t, e.provider(st, false), out, provider.Options{}); actions(again)["update"] != 0 {
+		t.Fatalf("after move: %v", actions(again))
+	}
+}
+
+func TestLostCreateResponseLeavesOneCluster(t *testing.T) {
+	e := newEnv(t)
+	e.srv.LoseNextClusterCreate()
+	p := e.provider(guideStack(), false)
+	out := provider.NewOutputs()
+	if err := apply(t, p, planWith(t, p, out, provider.Options{}), out); err != nil {
+		t.Fatal(err)
+	}
+	gid, _ := e.srv.ProjectID("neko-defense")
+	if names := e.srv.ClusterNames(gid); len(names) != 1 {
+		t.Fatalf("clusters %v", names)
+	}
+	if n := e.srv.Requests()["POST /groups/{groupId}/clusters"]; n != 1 {
+		t.Fatalf("creates sent: %d", n)
+	}
+}
+
+func TestRateLimitStormConverges(t *testing.T) {
+	e := newEnv(t)
+	e.srv.AddFault(emu.Fault{Status: 429, RetryAfter: "0", Times: 7})
+	e.srv.AddFault(emu.Fault{Method: "POST", PathContains: "/clusters", Status: 429, Times: 3})
+	e.srv.AddFault(emu.Fault{Method: "GET", PathContains: "/clusters/neko-prod", Status: 503, RetryAfter: "0", Times: 3})
+	st := guideStack()
+	out := e.up(st)
+	if n := e.srv.Requests()["POST /groups/{groupId}/clusters"]; n != 4 {
+		t.Fatalf("cluster creates: %d (3 refused, 1 accepted)", n)
+	}
+	if again := planWith(t, e.provider(st, false), out, provider.Options{}); actions(again)["no-op"] != len(again) {
+		t.Fatalf("after storm: %v", actions(again))
+	}
+}
+
+func TestDownRefusesProtectedClusterWithoutForce(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	out := e.up(st)
+	gid, _ := e.srv.ProjectID("neko-defense")
+
+	p := e.provider(st, false)
+	changes := planWith(t, p, out, provider.Options{Destroy: true})
+	c := find(changes, atlas.KindCluster)
+	if c.Action != plan.NoOp || !strings.Contains(strings.Join(c.Notes, ";"), "termination protection") {
+		t.Fatalf("protected cluster: %s %v", c.Action, c.Notes)
+	}
+	if pr := find(changes, atlas.KindProject); pr.Action != plan.NoOp {
+		t.Fatalf("project holding a protected cluster: %s", pr.Action)
+	}
+	if got := actions(changes); got["delete"] != 4 {
+		t.Fatalf("down without --force deletes the user and access list only: %v", got)
+	}
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	if names := e.srv.ClusterNames(gid); len(names) != 1 {
+		t.Fatalf("cluster deleted without --force")
+	}
+
+	changes = planWith(t, p, out, provider.Options{Destroy: true, Force: true})
+	if got := actions(changes); got["delete"] != 2 {
+		t.Fatalf("forced down: %v", got)
+	}
+	if c := find(changes, atlas.KindCluster); !strings.Contains(strings.Join(c.Notes, ";"), "turned off first") {
+		t.Fatalf("notes %v", c.Notes)
+	}
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.srv.ProjectID("neko-defense"); ok {
+		t.Fatal("project still there")
+	}
+}
+
+func TestSecretsNeverRendered(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	out := e.up(st)
+	p := e.provider(st, true)
+	changes := planWith(t, p, out, provider.Options{RotateDBPassword: true})
+	u := find(changes, atlas.KindDatabaseUser)
+	if u.Action != plan.Update {
+		t.Fatalf("rotation: %s", u.Action)
+	}
+	js, err := json.Marshal(changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{string(js), fmt.Sprintf("%v", changes), fmt.Sprintf("%+v", changes), fmt.Sprintf("%#v", changes)} {
+		if strings.Contains(s, testPassword) || strings.Contains(s, "mongodb+srv") {
+			t.Fatalf("secret rendered: %s", s)
+		}
+	}
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range e.events.all() {
+		if strings.Contains(fmt.Sprintf("%+v", ev), testPassword) {
+			t.Fatalf("secret in event %+v", ev)
+		}
+	}
+}
+
+func TestResumesACreatingCluster(t *testing.T) {
+	e := newEnv(t)
+	e.srv.SetDurations(300*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond)
+	st := guideStack()
+	p := atlas.New(st, e.client, atlas.Config{PollInterval: 5 * time.Millisecond, Timeout: 50 * time.Millisecond,
+		Password: func() (string, error) { return testPassword, nil }})
+	out := provider.NewOutputs()
+	err := apply(t, p, planWith(t, p, out, provider.Options{}), out)
+	if err == nil || !strings.Contains(err.Error(), "run again to resume") {
+		t.Fatalf("want a timeout, got %v", err)
+	}
+	// Run again: the cluster is found CREATING and waited for, not created again.
+	p = e.provider(st, false)
+	changes := planWith(t, p, out, provider.Options{})
+	c := find(changes, atlas.KindCluster)
+	if c.Action != plan.Update || len(c.Fields) != 0 || !strings.Contains(strings.Join(c.Notes, ";"), "CREATING") {
+		t.Fatalf("resumed plan: %s %v %v", c.Action, c.Fields, c.Notes)
+	}
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	gid, _ := e.srv.ProjectID("neko-defense")
+	if st, _ := e.srv.ClusterState(gid, "neko-prod"); st != emu.StateIdle || e.srv.Requests()["POST /groups/{groupId}/clusters"] != 1 {
+		t.Fatalf("state %s, creates %d", st, e.srv.Requests()["POST /groups/{groupId}/clusters"])
+	}
+}
+
+func TestOfflineDesiredAndLayoutErrorsBeforeAnyCall(t *testing.T) {
+	st := guideStack()
+	p := atlas.New(st, nil, atlas.Config{})
+	res, err := p.Desired(context.Background(), provider.NewOutputs())
+	if err != nil || len(res) != 7 {
+		t.Fatalf("offline desired: %d %v", len(res), err)
+	}
+	e := newEnv(t)
+	st.Spec.Regions[0].Atlas.ElectableNodes = spec.Int(2)
+	if _, err := e.provider(st, false).Desired(context.Background(), provider.NewOutputs()); err == nil ||
+		!strings.Contains(err.Error(), "3, 5 or 7") {
+		t.Fatalf("layout error: %v", err)
+	}
+	if e.srv.Total() != 0 {
+		t.Fatal("a call was made")
+	}
+}
+
+func TestAutoscalingOwnedFieldsIgnored(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	st.Spec.Atlas.Cluster.Autoscaling = &spec.Autoscaling{Compute: true, Disk: true, MinTier: "M10", MaxTier: "M40"}
+	out := e.up(st)
+	gid, _ := e.srv.ProjectID("neko-defense")
+	// Atlas scales the cluster up by itself.
+	doc, _ := e.srv.ClusterDoc(gid, "neko-prod")
+	for _, rc := range (*doc.ReplicationSpecs)[0].RegionConfigs {
+		rc.ElectableSpecs.InstanceSize, rc.ReadOnlySpecs.InstanceSize, rc.AnalyticsSpecs.InstanceSize = "M30", "M30", "M30"
+		gb := 80.0
+		rc.ElectableSpecs.DiskSizeGB, rc.ReadOnlySpecs.DiskSizeGB, rc.AnalyticsSpecs.DiskSizeGB = &gb, &gb, &gb
+	}
+	b, _ := json.Marshal(map[string]any{"replicationSpecs": doc.ReplicationSpecs})
+	var patch admin.ClusterDescription20240805
+	if err := json.Unmarshal(b, &patch); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.client.ClustersApi.UpdateCluster(context.Background(), gid, "neko-prod", &patch).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(40 * time.Millisecond)
+	if again := planWith(t, e.provider(st, false), out, provider.Options{}); actions(again)["no-op"] != len(again) {
+		t.Fatalf("autoscaled cluster gives changes: %+v", find(again, atlas.KindCluster).Fields)
+	}
+}

@@ -1,0 +1,242 @@
+package atlas
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"go.mongodb.org/atlas-sdk/v20250312020/admin"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+const pageSize = 500
+
+// Read returns the live project, the stack's cluster (and any other
+// cluster tagged with the stack), its backup schedule, the stack's database
+// users and access-list entries. It costs five API calls on an existing
+// stack: project by name, clusters, backup schedule, users, access list.
+func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Resource, error) {
+	if err := p.needClient(); err != nil {
+		return nil, err
+	}
+	a := p.atlas()
+	g, _, err := p.client.ProjectsApi.GetGroupByName(ctx, a.Project).Execute()
+	if isStatus(err, http.StatusNotFound) {
+		p.setLive(nil)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading project %q: %w", a.Project, err)
+	}
+	gid := g.GetId()
+	p.setProject(gid)
+	projAddr := p.addr(KindProject, a.Project)
+	out := []provider.Resource{{Address: projAddr, ID: gid, Doc: plan.Document{
+		"name": g.GetName(), "orgId": g.GetOrgId(), "tags": tagDoc(g.GetTags())}}}
+
+	clusters, _, err := p.client.ClustersApi.ListClusters(ctx, gid).ItemsPerPage(pageSize).Execute()
+	if err != nil {
+		return nil, fmt.Errorf("reading clusters of project %q: %w", a.Project, err)
+	}
+	var mine *admin.ClusterDescription20240805
+	for i := range clusters.GetResults() {
+		c := &clusters.GetResults()[i]
+		owned := tagDoc(c.GetTags())[TagStack] == p.st.Metadata.Name
+		if c.GetName() != a.Cluster.Name && !owned {
+			continue
+		}
+		if c.GetStateName() == "DELETING" {
+			continue // going away: planned as absent, create waits for it
+		}
+		if c.GetName() == a.Cluster.Name {
+			mine = c
+		}
+		r := provider.Resource{Address: p.addr(KindCluster, c.GetName()), ID: c.GetName(), Doc: liveClusterDoc(c),
+			DependsOn: []plan.Address{projAddr}, Protected: p.clusterProtected(c.TerminationProtectionEnabled)}
+		out = append(out, r)
+	}
+	p.setLive(mine)
+	if mine != nil {
+		out[0].Protected = p.clusterProtected(mine.TerminationProtectionEnabled)
+		if mine.GetBackupEnabled() {
+			s, _, err := p.client.CloudBackupsApi.GetBackupSchedule(ctx, gid, mine.GetName()).Execute()
+			if err != nil {
+				return nil, fmt.Errorf("reading the backup schedule of cluster %q: %w", mine.GetName(), err)
+			}
+			out = append(out, provider.Resource{Address: p.addr(KindBackupSchedule, mine.GetName()), ID: mine.GetName(),
+				Doc:       plan.Document{"restoreWindowDays": s.GetRestoreWindowDays(), "hourlyRetentionDays": hourlyRetentionDays(s)},
+				DependsOn: []plan.Address{p.addr(KindCluster, mine.GetName())}})
+		}
+	}
+
+	users, err := p.listUsers(ctx, gid)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if labelDoc(u.GetLabels())[TagStack] != p.st.Metadata.Name && u.Username != a.User {
+			continue
+		}
+		out = append(out, provider.Resource{Address: p.addr(KindDatabaseUser, u.Username), ID: u.DatabaseName + "/" + u.Username,
+			Doc: liveUserDoc(&u), DependsOn: []plan.Address{projAddr}})
+	}
+
+	entries, err := p.listAccess(ctx, gid)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.GetComment(), p.accessPrefix()) || e.GetCidrBlock() == "" {
+			continue
+		}
+		out = append(out, provider.Resource{Address: p.addr(KindAccessEntry, e.GetCidrBlock()), ID: e.GetCidrBlock(),
+			Doc: plan.Document{"cidrBlock": e.GetCidrBlock(), "comment": e.GetComment()}, DependsOn: []plan.Address{projAddr}})
+	}
+	return out, nil
+}
+
+func (p *Provider) listUsers(ctx context.Context, gid string) ([]admin.CloudDatabaseUser, error) {
+	var all []admin.CloudDatabaseUser
+	for page := 1; ; page++ {
+		res, _, err := p.client.DatabaseUsersApi.ListDatabaseUsers(ctx, gid).ItemsPerPage(pageSize).PageNum(page).Execute()
+		if err != nil {
+			return nil, fmt.Errorf("reading database users: %w", err)
+		}
+		all = append(all, res.GetResults()...)
+		if len(res.GetResults()) < pageSize {
+			return all, nil
+		}
+	}
+}
+
+func (p *Provider) listAccess(ctx context.Context, gid string) ([]admin.NetworkPermissionEntry, error) {
+	var all []admin.NetworkPermissionEntry
+	for page := 1; ; page++ {
+		res, _, err := p.client.ProjectIPAccessListApi.ListAccessListEntries(ctx, gid).ItemsPerPage(pageSize).PageNum(page).Execute()
+		if err != nil {
+			return nil, fmt.Errorf("reading the IP access list: %w", err)
+		}
+		all = append(all, res.GetResults()...)
+		if len(res.GetResults()) < pageSize {
+			return all, nil
+		}
+	}
+}
+
+func (p *Provider) setLive(c *admin.ClusterDescription20240805) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.live = c
+}
+
+func (p *Provider) liveCluster() *admin.ClusterDescription20240805 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live
+}
+
+func (p *Provider) liveSRV() string {
+	if c := p.liveCluster(); c != nil && c.ConnectionStrings != nil {
+		return c.ConnectionStrings.GetStandardSrv()
+	}
+	return ""
+}
+
+// liveClusterDoc has the same shape as the desired document. Autoscaling
+// and disk fields the spec does not own are pruned in Diff.
+func liveClusterDoc(c *admin.ClusterDescription20240805) plan.Document {
+	regions := plan.Document{}
+	for _, rs := range c.GetReplicationSpecs() {
+		for _, rc := range rs.GetRegionConfigs() {
+			e, ro := rc.GetElectableSpecs(), rc.GetReadOnlySpecs()
+			size := e.GetInstanceSize()
+			if e.GetNodeCount() == 0 && ro.GetNodeCount() > 0 {
+				size = ro.GetInstanceSize()
+			}
+			as := rc.GetAutoScaling()
+			compute := as.Compute != nil && as.Compute.GetEnabled()
+			rd := plan.Document{
+				"priority":           rc.GetPriority(),
+				"electableNodes":     e.GetNodeCount(),
+				"readOnlyNodes":      ro.GetNodeCount(),
+				"computeAutoScaling": compute,
+				"diskAutoScaling":    as.DiskGB != nil && as.DiskGB.GetEnabled(),
+				"instanceSize":       size,
+				"diskSizeGB":         int(e.GetDiskSizeGB()),
+			}
+			if compute {
+				rd["minInstanceSize"], rd["maxInstanceSize"] = as.Compute.GetMinInstanceSize(), as.Compute.GetMaxInstanceSize()
+			}
+			regions[regionKey(rc.GetProviderName(), rc.GetRegionName())] = rd
+		}
+	}
+	return plan.Document{
+		"clusterType":                  c.GetClusterType(),
+		"mongoDBMajorVersion":          c.GetMongoDBMajorVersion(),
+		"backupEnabled":                c.GetBackupEnabled(),
+		"pitEnabled":                   c.GetPitEnabled(),
+		"terminationProtectionEnabled": c.GetTerminationProtectionEnabled(),
+		"tags":                         tagDoc(c.GetTags()),
+		"regions":                      regions,
+	}
+}
+
+func liveUserDoc(u *admin.CloudDatabaseUser) plan.Document {
+	roles := []any{}
+	for _, r := range u.Roles {
+		roles = append(roles, plan.Document{"roleName": r.RoleName, "databaseName": r.DatabaseName})
+	}
+	scopes := []any{}
+	for _, s := range u.GetScopes() {
+		scopes = append(scopes, plan.Document{"name": s.Name, "type": s.Type})
+	}
+	return plan.Document{"databaseName": u.DatabaseName, "roles": roles, "scopes": scopes, "labels": labelDoc(u.GetLabels())}
+}
+
+func hourlyRetentionDays(s *admin.DiskBackupSnapshotSchedule20240805) int {
+	for _, pol := range s.GetPolicies() {
+		for _, it := range pol.GetPolicyItems() {
+			if it.FrequencyType == "hourly" {
+				return retentionDays(it.RetentionUnit, it.RetentionValue)
+			}
+		}
+	}
+	return 0
+}
+
+func retentionDays(unit string, v int) int {
+	switch unit {
+	case "weeks":
+		return v * 7
+	case "months":
+		return v * 30
+	case "years":
+		return v * 365
+	}
+	return v
+}
+
+func tagDoc(tags []admin.ResourceTag) plan.Document {
+	d := plan.Document{}
+	for _, t := range tags {
+		d[t.Key] = t.Value
+	}
+	return d
+}
+
+func labelDoc(labels []admin.ComponentLabel) plan.Document {
+	d := plan.Document{}
+	for _, l := range labels {
+		d[l.GetKey()] = l.GetValue()
+	}
+	return d
+}
+
+// isStatus reports an Atlas API answer with the given HTTP status.
+func isStatus(err error, status int) bool {
+	e, ok := admin.AsError(err)
+	return ok && e.GetError() == status
+}
