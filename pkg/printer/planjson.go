@@ -27,8 +27,11 @@ type jsonSummary struct {
 	Errored   bool `json:"errored"`
 }
 
+// jsonChange flattens the address to one string for grepping and keeps its
+// parts under "resource" for programs.
 type jsonChange struct {
-	Address string `json:"address"`
+	Address  string       `json:"address"`
+	Resource plan.Address `json:"resource"`
 	plan.Change
 }
 
@@ -47,7 +50,7 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 		out.Diagnostics = []plan.Diagnostic{}
 	}
 	for _, c := range p.Changes {
-		out.Changes = append(out.Changes, jsonChange{Address: c.Address.String(), Change: c})
+		out.Changes = append(out.Changes, jsonChange{Address: c.Address.String(), Resource: c.Address, Change: c})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
