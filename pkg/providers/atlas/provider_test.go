@@ -37,6 +37,10 @@ func TestUpFromEmptyThenNoChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("plan from empty: %d API calls; up: %d API calls (%d mutations)\n%s", planCalls, e.srv.Total(), e.srv.Mutations(), e.srv.CountSummary())
+	if planCalls != 1 || e.srv.Mutations() != 7 {
+		t.Errorf("plan from empty: %d calls (want 1); up: %d mutations (want 7: project, cluster, schedule, user, 3 entries)",
+			planCalls, e.srv.Mutations())
+	}
 
 	gid, _ := e.srv.ProjectID("neko-defense")
 	if st, _ := e.srv.ClusterState(gid, "neko-prod"); st != emu.StateIdle {

@@ -63,12 +63,16 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 		out[0].Protected = p.clusterProtected(mine.TerminationProtectionEnabled)
 		if mine.GetBackupEnabled() {
 			s, _, err := p.client.CloudBackupsApi.GetBackupSchedule(ctx, gid, mine.GetName()).Execute()
-			if err != nil {
+			switch {
+			case admin.IsErrorCode(err, "BACKUP_CONFIG_NOT_FOUND"):
+				// Backup was just turned on: the schedule is planned as a create.
+			case err != nil:
 				return nil, fmt.Errorf("reading the backup schedule of cluster %q: %w", mine.GetName(), err)
+			default:
+				out = append(out, provider.Resource{Address: p.addr(KindBackupSchedule, mine.GetName()), ID: mine.GetName(),
+					Doc:       plan.Document{"restoreWindowDays": s.GetRestoreWindowDays(), "hourlyRetentionDays": hourlyRetentionDays(s)},
+					DependsOn: []plan.Address{p.addr(KindCluster, mine.GetName())}})
 			}
-			out = append(out, provider.Resource{Address: p.addr(KindBackupSchedule, mine.GetName()), ID: mine.GetName(),
-				Doc:       plan.Document{"restoreWindowDays": s.GetRestoreWindowDays(), "hourlyRetentionDays": hourlyRetentionDays(s)},
-				DependsOn: []plan.Address{p.addr(KindCluster, mine.GetName())}})
 		}
 	}
 

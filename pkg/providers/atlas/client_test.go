@@ -1,0 +1,108 @@
+package atlas_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	emu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+	atlas "github.com/neko-defense/nekoctl/pkg/providers/atlas"
+)
+
+func TestNewClientCredentials(t *testing.T) {
+	srv := emu.New(emu.Options{})
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	for name, vars := range map[string]map[string]string{
+		"service account": {atlas.EnvClientID: emu.DefaultClientID, atlas.EnvClientSecret: emu.DefaultClientSecret},
+		"api key":         {atlas.EnvPublicAPIKey: emu.DefaultPublicKey, atlas.EnvPrivateAPIKey: emu.DefaultPrivateKey},
+		"legacy key names": {atlas.EnvPublicKey: emu.DefaultPublicKey, atlas.EnvPrivateKey: emu.DefaultPrivateKey},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := http.DefaultClient.Transport
+			c, err := atlas.NewClient(ctx, func(k string) string { return vars[k] }, srv.URL(), &http.Client{Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if http.DefaultClient.Transport != before {
+				t.Fatal("http.DefaultClient was modified")
+			}
+			_, _, err = c.ProjectsApi.GetGroupByName(ctx, "absent").Execute()
+			if err == nil || !strings.Contains(err.Error(), "GROUP_NAME_NOT_FOUND") {
+				t.Fatalf("authenticated call: %v", err)
+			}
+		})
+	}
+	_, err := atlas.NewClient(ctx, func(string) string { return "" }, srv.URL(), nil)
+	if !errors.Is(err, atlas.ErrNoCredentials) {
+		t.Fatalf("no credentials: %v", err)
+	}
+	bad := map[string]string{atlas.EnvPublicAPIKey: "pub", atlas.EnvPrivateAPIKey: "super-secret-key"}
+	c, _ := atlas.NewClient(ctx, func(k string) string { return bad[k] }, srv.URL(), nil)
+	if _, _, err := c.ProjectsApi.GetGroupByName(ctx, "x").Execute(); err == nil || strings.Contains(err.Error(), "super-secret-key") {
+		t.Fatalf("refused key: %v", err)
+	}
+}
+
+func TestRetryTransportHonoursRetryAfter(t *testing.T) {
+	var calls atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		switch {
+		case r.Method == http.MethodPost:
+			w.WriteHeader(http.StatusServiceUnavailable) // effect unknown: not retried
+		case n == 1:
+			w.Header().Set("Retry-After", "7")
+			w.WriteHeader(http.StatusTooManyRequests)
+		case n == 2:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	var waits []time.Duration
+	rt := &atlas.RetryTransport{BaseDelay: time.Millisecond, MaxDelay: time.Second,
+		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}
+	resp, err := (&http.Client{Transport: rt}).Get(ts.URL)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	resp.Body.Close()
+	if len(waits) != 2 || waits[0] < 7*time.Second || waits[1] > 10*time.Millisecond {
+		t.Fatalf("waits %v", waits)
+	}
+	resp, err = (&http.Client{Transport: rt}).Post(ts.URL, "application/json", strings.NewReader("{}"))
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || calls.Load() != 4 {
+		t.Fatalf("POST 503: %v %v calls=%d", resp, err, calls.Load())
+	}
+	resp.Body.Close()
+}
+
+func TestPausedClusterIsNotPatched(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	out := e.up(st)
+	gid, _ := e.srv.ProjectID("neko-defense")
+	e.srv.SetPaused(gid, "neko-prod", true)
+	st.Spec.Atlas.Cluster.Tier = "M30"
+	e.srv.ResetCounts()
+	p := e.provider(st, false)
+	changes := planWith(t, p, out, provider.Options{})
+	if c := find(changes, atlas.KindCluster); !strings.Contains(strings.Join(c.Notes, ";"), "paused") {
+		t.Fatalf("plan does not say the cluster is paused: %v", c.Notes)
+	}
+	err := apply(t, p, changes, out)
+	if err == nil || !strings.Contains(err.Error(), "paused") {
+		t.Fatalf("apply: %v", err)
+	}
+	if e.srv.Requests()["PATCH /groups/{groupId}/clusters/{clusterName}"] != 0 {
+		t.Fatal("a paused cluster was patched")
+	}
+}
