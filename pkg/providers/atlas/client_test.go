@@ -20,8 +20,8 @@ func TestNewClientCredentials(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	for name, vars := range map[string]map[string]string{
-		"service account": {atlas.EnvClientID: emu.DefaultClientID, atlas.EnvClientSecret: emu.DefaultClientSecret},
-		"api key":         {atlas.EnvPublicAPIKey: emu.DefaultPublicKey, atlas.EnvPrivateAPIKey: emu.DefaultPrivateKey},
+		"service account":  {atlas.EnvClientID: emu.DefaultClientID, atlas.EnvClientSecret: emu.DefaultClientSecret},
+		"api key":          {atlas.EnvPublicAPIKey: emu.DefaultPublicKey, atlas.EnvPrivateAPIKey: emu.DefaultPrivateKey},
 		"legacy key names": {atlas.EnvPublicKey: emu.DefaultPublicKey, atlas.EnvPrivateKey: emu.DefaultPrivateKey},
 	} {
 		t.Run(name, func(t *testing.T) {
