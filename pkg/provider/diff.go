@@ -18,6 +18,10 @@ func DiffResources(desired, live []Resource, opts Options) []plan.Change {
 	for _, r := range live {
 		liveBy[r.Address] = r
 	}
+	depsOf := map[plan.Address][]plan.Address{}
+	for _, d := range desired {
+		depsOf[d.Address] = d.DependsOn
+	}
 	var out []plan.Change
 	if !opts.Destroy {
 		for _, d := range desired {
@@ -48,7 +52,13 @@ func DiffResources(desired, live []Resource, opts Options) []plan.Change {
 	}
 	sort.Slice(rest, func(i, j int) bool { return rest[i].Address.String() < rest[j].Address.String() })
 	for _, l := range rest {
-		c := plan.Change{Address: l.Address, Action: plan.Delete, ID: l.ID, Before: l.Doc, Notes: l.Notes}
+		// Deletes keep the dependencies the spec declares (live objects rarely
+		// record them) so that the engine removes dependents first.
+		deps := l.DependsOn
+		if d, ok := depsOf[l.Address]; ok {
+			deps = d
+		}
+		c := plan.Change{Address: l.Address, Action: plan.Delete, ID: l.ID, Before: l.Doc, DependsOn: deps, Notes: l.Notes}
 		if opts.Destroy {
 			c.Reason = "stack is being torn down"
 		} else {
