@@ -5,6 +5,7 @@ package cmdutil
 import (
 	"context"
 
+	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 	"time"
@@ -29,4 +30,5 @@ type Factory struct {
 // ProvidersFunc builds one provider per remote system (Kubernetes: one per
 // region) for a validated stack. With opts.Offline the providers get no
 // clients and may only compute desired state.
-type ProvidersFunc func(ctx context.Context, st *spec.Stack, opts provider.Options) ([]provider.Provider, error)
+// Providers report progress of long operations to events.
+type ProvidersFunc func(ctx context.Context, st *spec.Stack, opts provider.Options, events event.Sink) ([]provider.Provider, error)

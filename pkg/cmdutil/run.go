@@ -26,7 +26,10 @@ func (f *Factory) Engine(ctx context.Context, st *spec.Stack, o RunOptions, even
 	if f.Providers == nil {
 		return nil, fmt.Errorf("no providers are configured")
 	}
-	providers, err := f.Providers(ctx, st, o.Provider)
+	if events == nil {
+		events = event.Discard
+	}
+	providers, err := f.Providers(ctx, st, o.Provider, events)
 	if err != nil {
 		return nil, err
 	}

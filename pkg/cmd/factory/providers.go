@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
 func providers(f *cmdutil.Factory) cmdutil.ProvidersFunc {
-	return func(ctx context.Context, st *spec.Stack, opts provider.Options) ([]provider.Provider, error) {
+	return func(ctx context.Context, st *spec.Stack, opts provider.Options, events event.Sink) ([]provider.Provider, error) {
 		return nil, fmt.Errorf("providers are not wired into this build yet")
 	}
 }
