@@ -19,9 +19,11 @@ func (f *Factory) LoadStack(path string) (*spec.Loaded, error) {
 		return nil, err
 	}
 	if l != nil {
-		shown := l.Diagnostics
-		if err == nil {
-			shown = append(shown.Errors(), shown.Warnings()...)
+		var shown spec.Diagnostics
+		for _, d := range l.Diagnostics {
+			if d.Severity != spec.Info {
+				shown = append(shown, d)
+			}
 		}
 		_ = printer.DiagnosticsText(f.IOStreams.ErrOut, shown, f.IOStreams.ColorEnabled())
 	}

@@ -15,7 +15,7 @@ func PlanAtLeast(plan, min string) bool {
 var (
 	RateLimitValues = []int{10, 15, 20, 30, 40, 45, 60, 90, 120, 180, 240, 300, 480, 600, 900, 1200, 1800, 2400, 3600, 65535, 86400}
 
-	RateLimitMaxPeriod = map[string]int{"free": 10, "pro": 60, "business": 600, "enterprise": 3600}
+	RateLimitMaxPeriod  = map[string]int{"free": 10, "pro": 60, "business": 600, "enterprise": 3600}
 	RateLimitMaxTimeout = map[string]int{"free": 10, "pro": 3600, "business": 86400, "enterprise": 86400}
 	RateLimitMaxRules   = map[string]int{"free": 1, "pro": 2, "business": 5, "enterprise": 100}
 	CacheRuleMaxRules   = map[string]int{"free": 10, "pro": 25, "business": 50, "enterprise": 300}

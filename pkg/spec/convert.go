@@ -102,7 +102,7 @@ func (c *converter) convertStruct(n *yaml.Node, t reflect.Type, path string) any
 			c.errorf(key, p, "field %q is set twice", key.Value)
 			continue
 		}
-		c.pos[p] = Pos{key.Line, key.Column}
+		c.pos[p] = fieldPos(key, val)
 		out[key.Value] = c.convert(val, ft, p)
 	}
 	return out
@@ -117,7 +117,7 @@ func (c *converter) convertMap(n *yaml.Node, t reflect.Type, path string) any {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
 		p := joinPath(path, key.Value)
-		c.pos[p] = Pos{key.Line, key.Column}
+		c.pos[p] = fieldPos(key, val)
 		out[key.Value] = c.convert(val, t.Elem(), p)
 	}
 	return out
@@ -148,6 +148,15 @@ func (c *converter) convertScalar(n *yaml.Node, t reflect.Type, path string) any
 	}
 	c.errorf(n, path, "unsupported field type %s", t)
 	return nil
+}
+
+// fieldPos points at a scalar's value, which is what a message about it
+// concerns, and at the key of a mapping or list.
+func fieldPos(key, val *yaml.Node) Pos {
+	if val.Kind == yaml.ScalarNode && val.Line == key.Line {
+		return Pos{val.Line, val.Column}
+	}
+	return Pos{key.Line, key.Column}
 }
 
 // jsonFields maps each json name of a struct to its field type.

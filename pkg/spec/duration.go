@@ -54,4 +54,3 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	d.Duration = v
 	return nil
 }
-

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -72,10 +73,6 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	if c.nodes > maxNodes {
 		return fail(Pos{root.Line, root.Column}, "YAML aliases expand beyond the size limit; write the values out")
 	}
-	if c.diags.HasErrors() {
-		c.diags.sort()
-		return &Loaded{Diagnostics: c.diags, Positions: c.pos}, &ValidationError{Diagnostics: c.diags}
-	}
 	raw, err := json.Marshal(value)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -85,13 +82,30 @@ func Parse(file string, data []byte) (*Loaded, error) {
 		return fail(Pos{root.Line, root.Column}, err.Error())
 	}
 	st.ApplyDefaults()
-	diags := append(c.diags, Validate(st, c.pos)...)
+	// Structural problems (unknown fields, wrong types) and rule violations
+	// are reported together; a rule about a field that was already reported
+	// as malformed would only repeat it.
+	diags := c.diags
+	for _, d := range Validate(st, c.pos) {
+		if !coveredBy(d.Path, c.diags) {
+			diags = append(diags, d)
+		}
+	}
 	diags.sort()
 	l := &Loaded{Stack: st, Diagnostics: diags, Positions: c.pos}
 	if diags.HasErrors() {
 		return l, &ValidationError{Diagnostics: diags}
 	}
 	return l, nil
+}
+
+func coveredBy(path string, structural Diagnostics) bool {
+	for _, d := range structural {
+		if path == d.Path || strings.HasPrefix(path, d.Path+".") || strings.HasPrefix(path, d.Path+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 func yamlErrorText(err error) string {

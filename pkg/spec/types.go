@@ -117,9 +117,9 @@ type LoadBalancer struct {
 	// Steering: geo (default), dynamic_latency, random, off.
 	Steering string `json:"steering,omitempty" jsonschema:"enum=geo,enum=off,enum=random,enum=dynamic_latency,enum=proximity,enum=least_outstanding_requests,enum=least_connections"`
 	// FallbackRegion names the region whose pool serves when all others fail.
-	FallbackRegion string  `json:"fallbackRegion,omitempty"`
-	Monitor        Monitor `json:"monitor,omitempty"`
-	SessionAffinity string `json:"sessionAffinity,omitempty" jsonschema:"enum=none,enum=cookie,enum=ip_cookie,enum=header"`
+	FallbackRegion  string  `json:"fallbackRegion,omitempty"`
+	Monitor         Monitor `json:"monitor,omitempty"`
+	SessionAffinity string  `json:"sessionAffinity,omitempty" jsonschema:"enum=none,enum=cookie,enum=ip_cookie,enum=header"`
 }
 
 // Monitor is the load balancer's health check.
@@ -147,11 +147,11 @@ type OriginCert struct {
 // Atlas configures the MongoDB Atlas project and its one cluster.
 type Atlas struct {
 	// BaseURL of the Atlas Administration API; Atlas for Government and tests use another.
-	BaseURL string      `json:"baseURL,omitempty"`
-	OrgID   string      `json:"orgID"`
-	Project string      `json:"project"`
-	Cluster Cluster     `json:"cluster"`
-	Backup  Backup      `json:"backup,omitempty"`
+	BaseURL string  `json:"baseURL,omitempty"`
+	OrgID   string  `json:"orgID"`
+	Project string  `json:"project"`
+	Cluster Cluster `json:"cluster"`
+	Backup  Backup  `json:"backup,omitempty"`
 	// Database is the application's database name.
 	Database string `json:"database,omitempty"`
 	// User is the application's database user name.
@@ -197,10 +197,10 @@ type Region struct {
 	KubeContext string      `json:"kubeContext"`
 	Atlas       RegionAtlas `json:"atlas"`
 	// GeoRegions are the Cloudflare regions this region's pool serves first.
-	GeoRegions []string `json:"geoRegions,omitempty" jsonschema:"enum=WNAM,enum=ENAM,enum=WEU,enum=EEU,enum=NSAM,enum=SSAM,enum=OC,enum=ME,enum=NAF,enum=SAF,enum=SAS,enum=SEAS,enum=NEAS"`
-	Replicas    Replicas    `json:"replicas,omitempty"`
-	Autoscaling HPATargets  `json:"autoscaling,omitempty"`
-	Resources   Resources   `json:"resources,omitempty"`
+	GeoRegions  []string   `json:"geoRegions,omitempty" jsonschema:"enum=WNAM,enum=ENAM,enum=WEU,enum=EEU,enum=NSAM,enum=SSAM,enum=OC,enum=ME,enum=NAF,enum=SAF,enum=SAS,enum=SEAS,enum=NEAS"`
+	Replicas    Replicas   `json:"replicas,omitempty"`
+	Autoscaling HPATargets `json:"autoscaling,omitempty"`
+	Resources   Resources  `json:"resources,omitempty"`
 	// EgressCIDRs are the addresses this region reaches Atlas from.
 	EgressCIDRs []string `json:"egressCIDRs,omitempty"`
 	// IngressAddress overrides the public address read from the cluster's

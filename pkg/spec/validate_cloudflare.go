@@ -142,7 +142,7 @@ func (v *validator) loadBalancer(c *Cloudflare) {
 	if !oneOf(lb.Steering, "geo", "off", "random", "dynamic_latency", "proximity", "least_outstanding_requests", "least_connections") {
 		v.errorf(p+".steering", "%q is not a steering policy", lb.Steering)
 	}
-	if v.st.Spec.Region(lb.FallbackRegion) == nil {
+	if len(v.st.Spec.Regions) > 0 && v.st.Spec.Region(lb.FallbackRegion) == nil {
 		v.errorf(p+".fallbackRegion", "%q is not a region of this spec", lb.FallbackRegion)
 	}
 	if n := len(v.st.Spec.Regions); n > MaxLoadBalancerPools && c.Plan != "enterprise" {
