@@ -1,0 +1,63 @@
+package ratelimit
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// ClientIP returns the address the limit applies to: the CF-Connecting-IP
+// header when the connection comes from a trusted proxy (Cloudflare, the
+// ingress), else the connection's own address. An untrusted peer cannot
+// pick its identity by sending the header.
+func ClientIP(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if h := strings.TrimSpace(r.Header.Get("CF-Connecting-IP")); h != "" {
+		for _, p := range trusted {
+			if p.Contains(peer) {
+				if a, err := netip.ParseAddr(h); err == nil {
+					return a.Unmap().String()
+				}
+				break
+			}
+		}
+	}
+	return peer.String()
+}
+
+// Middleware applies the limit to every request, setting the RateLimit-*
+// headers and answering 429 with Retry-After once the limit is reached.
+// onReject is told the backend that decided.
+func Middleware(l *Limiter, trusted []netip.Prefix, onReject func(backend string), next http.Handler) http.Handler {
+	limit := strconv.Itoa(l.Limit())
+	policy := limit + ";w=" + strconv.Itoa(int(Window.Seconds()))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := l.Allow(r.Context(), ClientIP(r, trusted))
+		reset := strconv.Itoa(int(math.Ceil(d.Reset.Seconds())))
+		h := w.Header()
+		h.Set("RateLimit-Limit", limit)
+		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+		h.Set("RateLimit-Reset", reset)
+		h.Set("RateLimit-Policy", policy)
+		if !d.Allowed {
+			onReject(d.Backend)
+			h.Set("Retry-After", reset)
+			h.Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"rate limit exceeded, retry after ` + reset + ` seconds","extensions":{"code":"RATE_LIMITED"}}]}`))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

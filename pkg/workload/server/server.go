@@ -1,0 +1,242 @@
+// Package server assembles the API server: the GraphQL handler with its
+// cache, limits and auth, the operational endpoints, and a graceful
+// shutdown that fails readiness first and lets requests in flight finish.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/neko-defense/nekoctl/pkg/workload/auth"
+	"github.com/neko-defense/nekoctl/pkg/workload/breaker"
+	"github.com/neko-defense/nekoctl/pkg/workload/cache"
+	"github.com/neko-defense/nekoctl/pkg/workload/config"
+	"github.com/neko-defense/nekoctl/pkg/workload/graph"
+	"github.com/neko-defense/nekoctl/pkg/workload/metrics"
+	"github.com/neko-defense/nekoctl/pkg/workload/ratelimit"
+	"github.com/neko-defense/nekoctl/pkg/workload/store"
+)
+
+// Options are the server's inputs besides its configuration.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock (tokens, rate-limit windows, timestamps).
+	Now func() time.Time
+	// Version namespaces Redis keys so that two releases never share
+	// cached responses during a rolling upgrade.
+	Version string
+}
+
+// Server is one API server instance.
+type Server struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	Metrics  *metrics.Metrics
+	Store    *store.Store
+	redis    *redis.Client // nil without REDIS_ADDR
+	handler  http.Handler
+	draining atomic.Bool
+	// ready is closed once the indexes exist.
+	indexed atomic.Bool
+}
+
+// redisTimeout bounds every Redis call: Redis answers in well under a
+// millisecond, so anything slower is an outage to route around.
+const redisTimeout = 250 * time.Millisecond
+
+// New connects to MongoDB and Redis (lazily: an unreachable dependency
+// shows in readiness, not as a start-up failure) and builds the handler.
+func New(cfg *config.Config, o Options) (*Server, error) {
+	m := metrics.New()
+	onState := func(name string, state int) { m.Breaker.WithLabelValues(name).Set(float64(state)) }
+	mongoBreaker := breaker.New(breaker.Settings{
+		Name: "mongodb", OpenTimeout: cfg.BreakerOpenTimeout, IsFailure: store.IsFailure, OnStateChange: onState,
+	})
+	st, err := store.Open(store.Options{
+		URI: cfg.MongoURI, Database: cfg.MongoDatabase, Timeout: cfg.MongoTimeout, Breaker: mongoBreaker, Now: o.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: o.Logger, Metrics: m, Store: st}
+
+	var rdb *redis.Client
+	var redisBreaker *breaker.Breaker
+	if cfg.RedisAddr != "" {
+		rdb = redis.NewClient(&redis.Options{
+			Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB,
+			DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout,
+			MaxRetries: -1, DisableIdentity: true,
+			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		})
+		s.redis = rdb
+		redisBreaker = breaker.New(breaker.Settings{
+			Name: "redis", OpenTimeout: cfg.BreakerOpenTimeout, OnStateChange: onState,
+			IsFailure: func(err error) bool { return err != nil && !errors.Is(err, redis.Nil) },
+		})
+	}
+
+	users := map[string]auth.Account{}
+	for name, u := range cfg.Users {
+		users[name] = auth.Account{Password: u.Password, Role: u.Role}
+	}
+	issuer := auth.NewIssuer(cfg.JWTSecret, cfg.JWTTTL, users, o.Now)
+	prefix := "neko:" + o.Version + ":"
+	resolver := &graph.Resolver{Store: st, Issuer: issuer, Now: o.Now}
+
+	gql := handler.New(graph.NewSchema(resolver))
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if cfg.Introspection {
+		gql.Use(extension.Introspection{})
+	}
+	gql.Use(graph.DepthLimit{Max: cfg.MaxDepth})
+	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	if rdb != nil {
+		cs := cache.NewStore(rdb, redisBreaker, prefix+"cache:")
+		resolver.Cache = cs
+		gql.Use(cache.NewExtension(cs, cfg.CacheTTLs, func(r string) { m.Cache.WithLabelValues(r).Inc() }))
+	}
+	gql.SetErrorPresenter(graph.ErrorPresenter(func(code string) { m.GraphQLErrors.WithLabelValues(code).Inc() }))
+	gql.SetRecoverFunc(func(ctx context.Context, v any) error {
+		s.log.Error("panic in resolver", "panic", v)
+		return errors.New("internal error")
+	})
+
+	limiter := ratelimit.New(cfg.RateLimitPerMinute, rdb, redisBreaker, prefix+"rl:", o.Now)
+	limited := func(h http.Handler) http.Handler {
+		return ratelimit.Middleware(limiter, cfg.TrustedProxies, func(b string) { m.RateLimited.WithLabelValues(b).Inc() }, h)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", instrument(m, "graphql", noStore(cors(cfg.CORSOrigins, limited(limitBody(cfg.MaxBodyBytes, issuer.Middleware(gql)))))))
+	mux.Handle("/static/", instrument(m, "static", limited(staticHandler())))
+	mux.Handle("GET /health", instrument(m, "health", noStore(http.HandlerFunc(s.health))))
+	mux.Handle("GET /ready", instrument(m, "ready", noStore(http.HandlerFunc(s.ready))))
+	mux.Handle("GET /metrics", instrument(m, "metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
+	mux.Handle("GET /{$}", http.RedirectHandler("/static/index.html", http.StatusFound))
+	s.handler = recoverPanics(s.log, securityHeaders(mux))
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// health is liveness: the process serves HTTP. Dependencies are not
+// checked, so an outage elsewhere never makes Kubernetes restart pods.
+func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}`))
+}
+
+// ready is readiness: not draining, MongoDB answers and its breaker is
+// closed. The ping goes through the breaker, so readiness probes are also
+// what closes it again after an outage.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	status, reason := http.StatusOK, "ready"
+	switch {
+	case s.draining.Load():
+		status, reason = http.StatusServiceUnavailable, "shutting down"
+	case !s.indexed.Load():
+		status, reason = http.StatusServiceUnavailable, "creating indexes"
+	default:
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := s.Store.Ping(ctx); err != nil {
+			status, reason = http.StatusServiceUnavailable, "mongodb unavailable"
+		} else if s.Store.Breaker().State() != breaker.Closed {
+			status, reason = http.StatusServiceUnavailable, "mongodb breaker not closed"
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, `{"status":%q}`, reason)
+}
+
+// Draining reports whether shutdown has begun.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// EnsureIndexes creates the indexes, retrying until it succeeds or ctx ends;
+// the server reports not ready until then.
+func (s *Server) EnsureIndexes(ctx context.Context) error {
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := s.Store.EnsureIndexes(ctx)
+		if err == nil {
+			s.indexed.Store(true)
+			return nil
+		}
+		s.log.Warn("creating indexes failed, retrying", "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully:
+// readiness fails at once and keep-alives stop, so the load balancer and
+// clients move to other replicas; after the drain delay the listener
+// closes, requests in flight finish, and connections to the databases close.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() { _ = s.EnsureIndexes(ctx) }()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		s.close()
+		return err
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	srv.SetKeepAlivesEnabled(false)
+	s.log.Info("shutting down: readiness failing, draining", "delay", s.cfg.ShutdownDrainDelay)
+	time.Sleep(s.cfg.ShutdownDrainDelay)
+
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	s.close()
+	if err != nil {
+		return fmt.Errorf("shutdown: requests still in flight after %s: %w", s.cfg.ShutdownTimeout, err)
+	}
+	s.log.Info("shut down cleanly")
+	return nil
+}
+
+func (s *Server) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Store.Close(ctx)
+	if s.redis != nil {
+		_ = s.redis.Close()
+	}
+}
