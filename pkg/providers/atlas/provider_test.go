@@ -355,3 +355,33 @@ func TestAutoscalingOwnedFieldsIgnored(t *testing.T) {
 		t.Fatalf("autoscaled cluster gives changes: %+v", find(again, atlas.KindCluster).Fields)
 	}
 }
+
+func TestRemovingReadOnlyNodesSendsZero(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	st.Spec.Regions[1].Atlas.ReadOnlyNodes = 1
+	out := e.up(st)
+	st.Spec.Regions[1].Atlas.ReadOnlyNodes = 0
+	e.srv.ResetCounts()
+	p := e.provider(st, false)
+	if err := apply(t, p, planWith(t, p, out, provider.Options{}), out); err != nil {
+		t.Fatal(err)
+	}
+	bodies := e.srv.Bodies("PATCH /groups/{groupId}/clusters/{clusterName}")
+	if len(bodies) != 1 {
+		t.Fatalf("PATCHes: %d", len(bodies))
+	}
+	var patch admin.ClusterDescription20240805
+	if err := json.Unmarshal([]byte(bodies[0]), &patch); err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range patch.GetReplicationSpecs()[0].GetRegionConfigs() {
+		if rc.GetRegionName() == "EU_WEST_1" && (rc.ReadOnlySpecs == nil || rc.ReadOnlySpecs.NodeCount == nil || *rc.ReadOnlySpecs.NodeCount != 0) {
+			t.Fatalf("read-only nodes not removed explicitly: %s", bodies[0])
+		}
+	}
+	health, err := p.Status(context.Background())
+	if err != nil || len(health) != 1 || !health[0].Healthy || health[0].State != "IDLE" {
+		t.Fatalf("status %+v %v", health, err)
+	}
+}
