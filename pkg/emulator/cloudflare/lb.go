@@ -1,0 +1,508 @@
+package cfemu
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Below Enterprise an account holds at most this many monitors, pools and
+// origins, and a zone this many load balancers.
+const lbLimit = 20
+
+// GeoRegions are the load balancer's region codes.
+var GeoRegions = []string{"WNAM", "ENAM", "WEU", "EEU", "NSAM", "SSAM", "OC", "ME", "NAF", "SAF", "SAS", "SEAS", "NEAS"}
+
+// Monitor is an account-level health check.
+type Monitor struct {
+	ID              string              `json:"id"`
+	CreatedOn       string              `json:"created_on"`
+	ModifiedOn      string              `json:"modified_on"`
+	Type            string              `json:"type"`
+	Description     string              `json:"description"`
+	Method          string              `json:"method"`
+	Path            string              `json:"path"`
+	Port            int                 `json:"port"`
+	Header          map[string][]string `json:"header"`
+	Timeout         int                 `json:"timeout"`
+	Retries         int                 `json:"retries"`
+	Interval        int                 `json:"interval"`
+	ExpectedCodes   string              `json:"expected_codes"`
+	ExpectedBody    string              `json:"expected_body"`
+	FollowRedirects bool                `json:"follow_redirects"`
+	AllowInsecure   bool                `json:"allow_insecure"`
+	ProbeZone       string              `json:"probe_zone"`
+}
+
+// Origin is one endpoint of a pool.
+type Origin struct {
+	Name    string              `json:"name"`
+	Address string              `json:"address"`
+	Enabled bool                `json:"enabled"`
+	Weight  float64             `json:"weight"`
+	Header  map[string][]string `json:"header,omitempty"`
+}
+
+// Pool is an account-level origin pool.
+type Pool struct {
+	ID                string   `json:"id"`
+	CreatedOn         string   `json:"created_on"`
+	ModifiedOn        string   `json:"modified_on"`
+	Name              string   `json:"name"`
+	Description       string   `json:"description"`
+	Enabled           bool     `json:"enabled"`
+	MinimumOrigins    int      `json:"minimum_origins"`
+	Monitor           string   `json:"monitor,omitempty"`
+	Origins           []Origin `json:"origins"`
+	NotificationEmail string   `json:"notification_email"`
+	CheckRegions      []string `json:"check_regions"`
+}
+
+// LoadBalancer is a zone-level load balancer on one hostname.
+type LoadBalancer struct {
+	ID              string              `json:"id"`
+	CreatedOn       string              `json:"created_on"`
+	ModifiedOn      string              `json:"modified_on"`
+	Name            string              `json:"name"`
+	Description     string              `json:"description"`
+	Enabled         *bool               `json:"enabled"`
+	TTL             int                 `json:"ttl"`
+	Proxied         bool                `json:"proxied"`
+	FallbackPool    string              `json:"fallback_pool"`
+	DefaultPools    []string            `json:"default_pools"`
+	RegionPools     map[string][]string `json:"region_pools"`
+	CountryPools    map[string][]string `json:"country_pools"`
+	PopPools        map[string][]string `json:"pop_pools"`
+	SteeringPolicy  string              `json:"steering_policy"`
+	SessionAffinity string              `json:"session_affinity"`
+	ZoneName        string              `json:"zone_name"`
+}
+
+type loadBalancer = LoadBalancer
+
+type account struct {
+	monitors []*Monitor
+	pools    []*Pool
+	// unhealthy pools (by id) report their origins down.
+	unhealthy map[string]bool
+}
+
+func (s *Server) account(id string) *account {
+	a, ok := s.accounts[id]
+	if !ok {
+		a = &account{unhealthy: map[string]bool{}}
+		s.accounts[id] = a
+	}
+	return a
+}
+
+// Pools returns copies of the default account's pools.
+func (s *Server) Pools() []Pool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Pool
+	for _, p := range s.account(DefaultAccount).pools {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// Monitors returns copies of the default account's monitors.
+func (s *Server) Monitors() []Monitor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Monitor
+	for _, m := range s.account(DefaultAccount).monitors {
+		out = append(out, *m)
+	}
+	return out
+}
+
+// LoadBalancers returns copies of a zone's load balancers.
+func (s *Server) LoadBalancers(zoneName string) []LoadBalancer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []LoadBalancer
+	for _, l := range s.zoneByName(zoneName).lbs {
+		out = append(out, *l)
+	}
+	return out
+}
+
+// SetPoolHealthy makes a pool's health endpoint report it (un)healthy.
+func (s *Server) SetPoolHealthy(poolID string, healthy bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.account(DefaultAccount).unhealthy[poolID] = !healthy
+}
+
+func (s *Server) acct(w http.ResponseWriter, r *http.Request) *account {
+	a, ok := s.accounts[r.PathValue("account")]
+	if !ok {
+		writeErr(w, http.StatusForbidden, 9109, "Unauthorized to access requested resource")
+		return nil
+	}
+	return a
+}
+
+func findByID[T any](items []*T, id func(*T) string, want string) int {
+	return slices.IndexFunc(items, func(t *T) bool { return id(t) == want })
+}
+
+// ---- monitors ----
+
+func (s *Server) listMonitors(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.acct(w, r); a != nil {
+		writeList(w, r, a.monitors, 1000, 1000)
+	}
+}
+
+func (s *Server) createMonitor(w http.ResponseWriter, r *http.Request) { s.putMonitor(w, r, false) }
+func (s *Server) updateMonitor(w http.ResponseWriter, r *http.Request) { s.putMonitor(w, r, true) }
+
+func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, update bool) {
+	m := Monitor{Type: "http", Method: "GET", Path: "/", Timeout: 5, Retries: 2, Interval: 60, ExpectedCodes: "200"}
+	if !decode(w, r, &m) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.acct(w, r)
+	if a == nil {
+		return
+	}
+	var errs []apiError
+	if !slices.Contains([]string{"http", "https", "tcp", "udp_icmp", "icmp_ping", "smtp"}, m.Type) {
+		errs = append(errs, apiError{1002, "monitor type " + m.Type + " is invalid"})
+	}
+	if m.Interval < 15 {
+		errs = append(errs, apiError{1002, fmt.Sprintf("monitor interval %d is below the 15 second minimum of this account's plan", m.Interval)})
+	}
+	if m.Timeout < 1 || m.Timeout >= m.Interval {
+		errs = append(errs, apiError{1002, "monitor timeout must be at least 1 second and below the interval"})
+	}
+	if m.Retries < 0 || m.Retries > 5 {
+		errs = append(errs, apiError{1002, "monitor retries must be between 0 and 5"})
+	}
+	if (m.Type == "http" || m.Type == "https") && !regexp.MustCompile(`^([1-5][0-9][0-9]|[1-5]xx)$`).MatchString(m.ExpectedCodes) {
+		errs = append(errs, apiError{1002, "monitor expected_codes must be a status code such as 200 or a class such as 2xx"})
+	}
+	if m.Port < 0 || m.Port > 65535 {
+		errs = append(errs, apiError{1002, "monitor port is out of range"})
+	}
+	if len(errs) > 0 {
+		writeErrs(w, errs)
+		return
+	}
+	now := s.stamp()
+	if update {
+		i := findByID(a.monitors, func(m *Monitor) string { return m.ID }, r.PathValue("id"))
+		if i < 0 {
+			writeErr(w, http.StatusNotFound, 1003, "monitor not found")
+			return
+		}
+		m.ID, m.CreatedOn, m.ModifiedOn = a.monitors[i].ID, a.monitors[i].CreatedOn, now
+		*a.monitors[i] = m
+		writeOK(w, m)
+		return
+	}
+	if len(a.monitors) >= lbLimit {
+		writeErr(w, http.StatusBadRequest, 1004, fmt.Sprintf("account has reached its limit of %d monitors", lbLimit))
+		return
+	}
+	m.ID, m.CreatedOn, m.ModifiedOn = s.nextID(), now, now
+	a.monitors = append(a.monitors, &m)
+	writeOK(w, m)
+}
+
+func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.acct(w, r)
+	if a == nil {
+		return
+	}
+	id := r.PathValue("id")
+	i := findByID(a.monitors, func(m *Monitor) string { return m.ID }, id)
+	if i < 0 {
+		writeErr(w, http.StatusNotFound, 1003, "monitor not found")
+		return
+	}
+	for _, p := range a.pools {
+		if p.Monitor == id {
+			writeErr(w, http.StatusBadRequest, 1001, "monitor is still referenced by pool "+p.Name)
+			return
+		}
+	}
+	a.monitors = slices.Delete(a.monitors, i, i+1)
+	writeOK(w, map[string]string{"id": id})
+}
+
+// ---- pools ----
+
+var poolName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func (s *Server) listPools(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.acct(w, r); a != nil {
+		out := a.pools
+		if mon := r.URL.Query().Get("monitor"); mon != "" {
+			out = nil
+			for _, p := range a.pools {
+				if p.Monitor == mon {
+					out = append(out, p)
+				}
+			}
+		}
+		writeList(w, r, out, 1000, 1000)
+	}
+}
+
+func (s *Server) createPool(w http.ResponseWriter, r *http.Request) { s.putPool(w, r, false) }
+func (s *Server) updatePool(w http.ResponseWriter, r *http.Request) { s.putPool(w, r, true) }
+
+func (s *Server) putPool(w http.ResponseWriter, r *http.Request, update bool) {
+	p := Pool{Enabled: true, MinimumOrigins: 1}
+	if !decode(w, r, &p) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.acct(w, r)
+	if a == nil {
+		return
+	}
+	var errs []apiError
+	if !poolName.MatchString(p.Name) {
+		errs = append(errs, apiError{1002, fmt.Sprintf("pool name %q may only contain letters, digits, - and _", p.Name)})
+	}
+	if len(p.Origins) == 0 {
+		errs = append(errs, apiError{1002, "a pool needs at least one origin"})
+	}
+	if len(p.Origins) > lbLimit {
+		errs = append(errs, apiError{1004, fmt.Sprintf("a pool holds at most %d origins", lbLimit)})
+	}
+	for i, o := range p.Origins {
+		if o.Name == "" || o.Address == "" {
+			errs = append(errs, apiError{1002, fmt.Sprintf("origins[%d] needs a name and an address", i)})
+		}
+		if o.Weight == 0 {
+			p.Origins[i].Weight = 1
+		}
+	}
+	if p.MinimumOrigins < 1 || p.MinimumOrigins > max(1, len(p.Origins)) {
+		errs = append(errs, apiError{1002, "minimum_origins must be between 1 and the number of origins"})
+	}
+	if p.Monitor != "" && findByID(a.monitors, func(m *Monitor) string { return m.ID }, p.Monitor) < 0 {
+		errs = append(errs, apiError{1002, "monitor " + p.Monitor + " does not exist"})
+	}
+	if len(errs) > 0 {
+		writeErrs(w, errs)
+		return
+	}
+	if p.CheckRegions == nil {
+		p.CheckRegions = []string{}
+	}
+	now := s.stamp()
+	if update {
+		i := findByID(a.pools, func(p *Pool) string { return p.ID }, r.PathValue("id"))
+		if i < 0 {
+			writeErr(w, http.StatusNotFound, 1003, "pool not found")
+			return
+		}
+		p.ID, p.CreatedOn, p.ModifiedOn = a.pools[i].ID, a.pools[i].CreatedOn, now
+		*a.pools[i] = p
+		writeOK(w, p)
+		return
+	}
+	if len(a.pools) >= lbLimit {
+		writeErr(w, http.StatusBadRequest, 1004, fmt.Sprintf("account has reached its limit of %d pools", lbLimit))
+		return
+	}
+	p.ID, p.CreatedOn, p.ModifiedOn = s.nextID(), now, now
+	a.pools = append(a.pools, &p)
+	writeOK(w, p)
+}
+
+func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.acct(w, r)
+	if a == nil {
+		return
+	}
+	id := r.PathValue("id")
+	i := findByID(a.pools, func(p *Pool) string { return p.ID }, id)
+	if i < 0 {
+		writeErr(w, http.StatusNotFound, 1003, "pool not found")
+		return
+	}
+	for _, z := range s.zones {
+		for _, l := range z.lbs {
+			if l.FallbackPool == id || slices.Contains(l.DefaultPools, id) {
+				writeErr(w, http.StatusBadRequest, 1001, "pool is still referenced by load balancer "+l.Name)
+				return
+			}
+			for _, ids := range l.RegionPools {
+				if slices.Contains(ids, id) {
+					writeErr(w, http.StatusBadRequest, 1001, "pool is still referenced by load balancer "+l.Name)
+					return
+				}
+			}
+		}
+	}
+	a.pools = slices.Delete(a.pools, i, i+1)
+	writeOK(w, map[string]string{"id": id})
+}
+
+func (s *Server) poolHealth(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.acct(w, r)
+	if a == nil {
+		return
+	}
+	i := findByID(a.pools, func(p *Pool) string { return p.ID }, r.PathValue("id"))
+	if i < 0 {
+		writeErr(w, http.StatusNotFound, 1003, "pool not found")
+		return
+	}
+	p := a.pools[i]
+	healthy := !a.unhealthy[p.ID]
+	origins := map[string]any{}
+	for _, o := range p.Origins {
+		origins[o.Address] = map[string]any{"healthy": healthy && o.Enabled, "failure_reason": map[bool]string{true: "No failures", false: "HTTP timeout occurred"}[healthy]}
+	}
+	writeOK(w, map[string]any{"pool_id": p.ID, "pop_health": map[string]any{
+		"Amsterdam, NL": map[string]any{"healthy": healthy, "origins": []any{origins}}}})
+}
+
+// ---- load balancers ----
+
+func (s *Server) listLBs(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if z := s.zone(w, r); z != nil {
+		writeList(w, r, z.lbs, 1000, 1000)
+	}
+}
+
+func (s *Server) createLB(w http.ResponseWriter, r *http.Request) { s.putLB(w, r, false) }
+func (s *Server) updateLB(w http.ResponseWriter, r *http.Request) { s.putLB(w, r, true) }
+
+func (s *Server) putLB(w http.ResponseWriter, r *http.Request, update bool) {
+	l := LoadBalancer{TTL: 30, SteeringPolicy: "off", SessionAffinity: "none"}
+	if !decode(w, r, &l) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(w, r)
+	if z == nil {
+		return
+	}
+	a := s.account(z.Account)
+	l.Name = strings.ToLower(strings.TrimSuffix(l.Name, "."))
+	if l.Name != z.Name && !strings.HasSuffix(l.Name, "."+z.Name) {
+		l.Name += "." + z.Name
+	}
+	poolExists := func(id string) bool { return findByID(a.pools, func(p *Pool) string { return p.ID }, id) >= 0 }
+	var errs []apiError
+	bad := func(format string, args ...any) { errs = append(errs, apiError{1002, fmt.Sprintf(format, args...)}) }
+	if l.FallbackPool == "" {
+		bad("fallback_pool is required")
+	} else if !poolExists(l.FallbackPool) {
+		bad("fallback_pool %s does not exist", l.FallbackPool)
+	}
+	if len(l.DefaultPools) == 0 {
+		bad("default_pools needs at least one pool")
+	}
+	for _, id := range l.DefaultPools {
+		if !poolExists(id) {
+			bad("default_pools: pool %s does not exist", id)
+		}
+	}
+	for region, ids := range l.RegionPools {
+		if !slices.Contains(GeoRegions, region) {
+			bad("region_pools: %s is not a region code (%s)", region, strings.Join(GeoRegions, ", "))
+		}
+		for _, id := range ids {
+			if !poolExists(id) {
+				bad("region_pools.%s: pool %s does not exist", region, id)
+			}
+		}
+	}
+	if len(l.PopPools) > 0 && z.Plan != Enterprise {
+		bad("pop_pools require an Enterprise plan")
+	}
+	if !slices.Contains([]string{"off", "geo", "random", "dynamic_latency", "proximity", "least_outstanding_requests", "least_connections", ""}, l.SteeringPolicy) {
+		bad("steering_policy %s is invalid", l.SteeringPolicy)
+	}
+	if !slices.Contains([]string{"none", "cookie", "ip_cookie", "header", ""}, l.SessionAffinity) {
+		bad("session_affinity %s is invalid", l.SessionAffinity)
+	}
+	self := ""
+	if update {
+		self = r.PathValue("id")
+	}
+	for _, o := range z.lbs {
+		if o.Name == l.Name && o.ID != self {
+			bad("a load balancer for %s already exists", l.Name)
+		}
+	}
+	if len(errs) > 0 {
+		writeErrs(w, errs)
+		return
+	}
+	if l.Enabled == nil {
+		t := true
+		l.Enabled = &t
+	}
+	for _, m := range []*map[string][]string{&l.RegionPools, &l.CountryPools, &l.PopPools} {
+		if *m == nil {
+			*m = map[string][]string{}
+		}
+	}
+	l.ZoneName = z.Name
+	now := s.stamp()
+	if update {
+		i := findByID(z.lbs, func(l *LoadBalancer) string { return l.ID }, self)
+		if i < 0 {
+			writeErr(w, http.StatusNotFound, 1003, "load balancer not found")
+			return
+		}
+		l.ID, l.CreatedOn, l.ModifiedOn = z.lbs[i].ID, z.lbs[i].CreatedOn, now
+		*z.lbs[i] = l
+		writeOK(w, l)
+		return
+	}
+	if len(z.lbs) >= lbLimit && z.Plan != Enterprise {
+		writeErr(w, http.StatusBadRequest, 1004, fmt.Sprintf("zone has reached its limit of %d load balancers", lbLimit))
+		return
+	}
+	l.ID, l.CreatedOn, l.ModifiedOn = s.nextID(), now, now
+	z.lbs = append(z.lbs, &l)
+	writeOK(w, l)
+}
+
+func (s *Server) deleteLB(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zone(w, r)
+	if z == nil {
+		return
+	}
+	id := r.PathValue("id")
+	i := findByID(z.lbs, func(l *LoadBalancer) string { return l.ID }, id)
+	if i < 0 {
+		writeErr(w, http.StatusNotFound, 1003, "load balancer not found")
+		return
+	}
+	z.lbs = slices.Delete(z.lbs, i, i+1)
+	writeOK(w, map[string]string{"id": id})
+}

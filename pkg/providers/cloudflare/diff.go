@@ -1,0 +1,130 @@
+package cloudflare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+// Diff implements provider.Provider. Live documents are first cut down to
+// the fields the desired ones carry, so fields the service fills in never
+// show as changes. It fails when the spec does not fit the zone's live plan
+// tier, before anything is written.
+func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, opts provider.Options) ([]plan.Change, error) {
+	if !opts.Destroy {
+		if err := p.checkTier(); err != nil {
+			return nil, err
+		}
+	}
+	want := map[plan.Address]plan.Document{}
+	var keep []provider.Resource
+	var retired []plan.Change
+	for _, d := range desired {
+		if d.Address.Kind == KindZoneSetting && retiredNotes[d.Address.Name] != "" {
+			retired = append(retired, plan.Change{Address: d.Address, Action: plan.NoOp, Before: d.Doc, After: d.Doc, Notes: d.Notes})
+			continue
+		}
+		want[d.Address] = d.Doc
+		keep = append(keep, d)
+	}
+	projected := make([]provider.Resource, 0, len(live))
+	for _, l := range live {
+		if d, ok := want[l.Address]; ok {
+			l.Doc = project(l.Doc, d).(plan.Document)
+		}
+		projected = append(projected, l)
+	}
+	changes := provider.DiffResources(keep, projected, opts)
+	out := changes[:0]
+	var errs []error
+	for _, c := range changes {
+		switch c.Address.Kind {
+		case KindZoneSetting:
+			if c.Action == plan.Delete {
+				continue // settings are not owned objects: `down` leaves them as they are
+			}
+			if c.Action == plan.Update && !p.settingEditable(c.Address.Name) {
+				errs = append(errs, fmt.Errorf("zone setting %s is not editable on the zone's %s plan (wanted %v)", c.Address.Name, p.effectivePlan(), c.After["value"]))
+			}
+		case KindOriginCert:
+			p.certDecision(&c)
+		}
+		out = append(out, c)
+	}
+	if !opts.Destroy {
+		out = append(out, retired...)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("cloudflare: %w", errors.Join(errs...))
+	}
+	return out, nil
+}
+
+func (p *Provider) settingEditable(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.state.editable[id]
+	return !ok || e
+}
+
+// project keeps only the parts of live that desired describes: map keys
+// desired has, and list elements pairwise.
+func project(live, desired any) any {
+	switch d := desired.(type) {
+	case plan.Document:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return live
+		}
+		out := plan.Document{}
+		for k, dv := range d {
+			if lv, ok := l[k]; ok {
+				out[k] = project(lv, dv)
+			}
+		}
+		return out
+	case []any:
+		l, ok := live.([]any)
+		if !ok || len(l) != len(d) {
+			return live
+		}
+		out := make([]any, len(l))
+		for i := range l {
+			out[i] = project(l[i], d[i])
+		}
+		return out
+	}
+	return live
+}
+
+// certDecision turns a no-op or update of the Origin CA certificate into a
+// replace when it is due for renewal or when its private key is not at hand
+// (the key never leaves the TLS Secret it was stored in).
+func (p *Provider) certDecision(c *plan.Change) {
+	p.mu.Lock()
+	cert, key := p.state.cert, p.inKey
+	p.mu.Unlock()
+	if c.Action != plan.NoOp && c.Action != plan.Update || cert == nil {
+		return
+	}
+	renewBefore := p.cf.OriginCert.RenewBefore
+	now := p.cfg.Now()
+	switch {
+	case renewBefore != nil && cert.expiresOn.Sub(now) < renewBefore.Duration:
+		c.Action = plan.Replace
+		c.Reason = fmt.Sprintf("expires on %s, within the renewal window of %s", cert.expiresOn.UTC().Format("2006-01-02"), renewBefore)
+	case key == "":
+		c.Action = plan.Replace
+		c.Reason = "its private key is not available (it is read back from the TLS Secret of the regions); a new certificate and key are issued"
+	case !keyMatches(key, cert.pem):
+		c.Action = plan.Replace
+		c.Reason = "the private key read back from the TLS Secret does not belong to the live certificate"
+	}
+}
+
+// equalDocs is used by tests and apply to compare documents.
+func equalDocs(a, b any) bool { return reflect.DeepEqual(a, b) }

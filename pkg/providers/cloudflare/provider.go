@@ -1,0 +1,164 @@
+// Package cloudflare is nekoctl's Cloudflare provider: DNS records, zone
+// settings, cache/WAF/rate-limiting rules, the health monitor, one origin
+// pool per region, the geo-steered load balancer and the Origin CA
+// certificate of one stack.
+//
+// Ownership: every object it creates carries the stack's marker (DNS
+// comment, monitor/pool/load balancer description, rule ref prefix), and
+// only marked objects are read, changed or deleted. Zone settings carry no
+// metadata; they are compared with the spec and never reset by `down`.
+package cloudflare
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	cf "github.com/cloudflare/cloudflare-go/v7"
+
+	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/spec"
+)
+
+// Name is the plan address provider.
+const Name = "cloudflare"
+
+// Resource kinds.
+const (
+	KindDNSRecord   = "dns_record"
+	KindZoneSetting = "zone_setting"
+	KindRule        = "ruleset_rule"
+	KindMonitor     = "monitor"
+	KindPool        = "pool"
+	KindLB          = "load_balancer"
+	KindOriginCert  = "origin_certificate"
+)
+
+// monitorName is the address name of the stack's one health monitor.
+const monitorName = "health"
+
+// Config holds the provider's outside world.
+type Config struct {
+	// Now is the clock used for certificate renewal (default time.Now).
+	Now func() time.Time
+	// Events receives progress reports (default: discarded).
+	Events event.Sink
+}
+
+// Provider implements provider.Provider for one stack's Cloudflare zone.
+type Provider struct {
+	st  *spec.Stack
+	cf  *spec.Cloudflare
+	api api
+	cfg Config
+
+	mu    sync.Mutex
+	state liveState
+	// phaseMu serialises read-merge-write of each ruleset phase.
+	phaseMu map[string]*sync.Mutex
+	// inKey/inCert are the origin key and certificate handed in through the
+	// outputs store (read back from the TLS Secret), if any.
+	inKey, inCert string
+}
+
+// liveState is what Read learned that Diff and Apply need: ids and facts
+// that are not part of any document.
+type liveState struct {
+	read      bool
+	zoneID    string
+	plan      string
+	monitorID string
+	poolIDs   map[string]string // region -> pool id
+	editable  map[string]bool   // zone setting -> editable
+	cert      *liveCert
+	// foreign counts what others own, for plan-tier limits.
+	foreignRules map[string]int
+	foreignPools int
+}
+
+type liveCert struct {
+	id        string
+	pem       string
+	expiresOn time.Time
+}
+
+// New builds the provider for a defaulted, validated stack. client may be
+// nil: Desired then works offline and every other call fails.
+func New(st *spec.Stack, client *cf.Client, cfg Config) *Provider {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Events == nil {
+		cfg.Events = event.Discard
+	}
+	p := &Provider{st: st, cf: &st.Spec.Cloudflare, cfg: cfg, phaseMu: map[string]*sync.Mutex{}}
+	if client != nil {
+		p.api = sdkAPI{c: client}
+	}
+	for _, ph := range phases {
+		p.phaseMu[ph] = &sync.Mutex{}
+	}
+	return p
+}
+
+// Name implements provider.Provider.
+func (p *Provider) Name() string { return Name }
+
+// Region implements provider.Provider: the provider is global.
+func (p *Provider) Region() string { return "" }
+
+func (p *Provider) online() error {
+	if p.api == nil {
+		return fmt.Errorf("cloudflare: no client (offline); set %s", EnvAPIToken)
+	}
+	return nil
+}
+
+// Marker is the ownership marker of a stack: the DNS record comment and the
+// monitor, pool and load balancer description.
+func Marker(stack string) string { return "managed by nekoctl; stack=" + stack }
+
+// RefPrefix starts the ref of every ruleset rule the stack owns. Stack names
+// have no underscore, so one stack's prefix never matches another's.
+func RefPrefix(stack string) string { return "nekoctl_" + stack + "_" }
+
+// PoolName is the name of a region's origin pool (letters, digits, - and _).
+func PoolName(stack, region string) string { return "nekoctl_" + stack + "_" + region }
+
+func (p *Provider) marker() string    { return Marker(p.st.Metadata.Name) }
+func (p *Provider) refPrefix() string { return RefPrefix(p.st.Metadata.Name) }
+
+func (p *Provider) zoneAddr(kind, name string) plan.Address {
+	return plan.Address{Provider: Name, Scope: "zone/" + p.cf.Zone, Kind: kind, Name: name}
+}
+
+func (p *Provider) accountAddr(kind, name string) plan.Address {
+	return plan.Address{Provider: Name, Scope: "account/" + p.cf.AccountID, Kind: kind, Name: name}
+}
+
+// lbHost is the load-balanced hostname; the others are CNAMEs to it.
+func (p *Provider) lbHost() string {
+	f := p.st.Spec.FQDNs()
+	if len(f) == 0 {
+		return p.cf.Zone
+	}
+	return f[0]
+}
+
+func (p *Provider) lbEnabled() bool { return spec.On(p.cf.LoadBalancer.Enabled) }
+
+// effectivePlan is the live plan tier when read, else the spec's.
+func (p *Provider) effectivePlan() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state.plan != "" {
+		return p.state.plan
+	}
+	return strings.ToLower(p.cf.Plan)
+}
+
+func (p *Provider) emit(t event.Type, addr plan.Address, msg string) {
+	p.cfg.Events(event.Event{Time: p.cfg.Now(), Type: t, Address: addr, Message: msg})
+}

@@ -1,0 +1,308 @@
+package cloudflare
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+// settingIDs are the zone settings the spec can own.
+var settingIDs = []string{"ssl", "min_tls_version", "always_use_https", "automatic_https_rewrites",
+	"cache_level", "browser_cache_ttl", "always_online", "rocket_loader", "early_hints"}
+
+// Read implements provider.Provider. It makes one call per collection
+// (zone, DNS records by marker, monitors, pools, load balancers, Origin CA
+// certificates), one per ruleset phase and one per owned zone setting, and
+// never a call per owned object.
+func (p *Provider) Read(ctx context.Context) ([]provider.Resource, error) {
+	if err := p.online(); err != nil {
+		return nil, err
+	}
+	st := liveState{read: true, poolIDs: map[string]string{}, editable: map[string]bool{}, foreignRules: map[string]int{}}
+	zid, plan, err := p.lookupZone(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.zoneID, st.plan = zid, plan
+	p.mu.Lock()
+	p.state.zoneID, p.state.plan = zid, plan
+	p.mu.Unlock()
+
+	var out []provider.Resource
+	steps := []func(context.Context, *liveState) ([]provider.Resource, error){
+		p.readDNS, p.readSettings, p.readRules, p.readLB, p.readCert,
+	}
+	for _, step := range steps {
+		rs, err := step(ctx, &st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	p.mu.Lock()
+	p.state = st
+	p.mu.Unlock()
+	return out, nil
+}
+
+func (p *Provider) lookupZone(ctx context.Context) (string, string, error) {
+	p.mu.Lock()
+	if p.state.zoneID != "" {
+		id, pl := p.state.zoneID, p.state.plan
+		p.mu.Unlock()
+		return id, pl, nil
+	}
+	p.mu.Unlock()
+	zs, err := p.api.list(ctx, "zones", url.Values{"name": {p.cf.Zone}})
+	if err != nil {
+		return "", "", fmt.Errorf("cloudflare: looking up zone %s: %w", p.cf.Zone, apiErr(err))
+	}
+	for _, z := range zs {
+		if !strings.EqualFold(str(z, "name"), p.cf.Zone) {
+			continue
+		}
+		pl, _ := z["plan"].(obj)
+		tier := str(pl, "legacy_id")
+		if tier == "" {
+			tier = strings.ToLower(strings.Fields(str(pl, "name") + " free")[0])
+		}
+		return str(z, "id"), tier, nil
+	}
+	return "", "", fmt.Errorf("cloudflare: zone %s not found; add it to account %s or give the token access to it", p.cf.Zone, p.cf.AccountID)
+}
+
+func (p *Provider) zonePath(st *liveState, rest string) string {
+	return "zones/" + st.zoneID + "/" + rest
+}
+
+func (p *Provider) acctPath(rest string) string {
+	return "accounts/" + p.cf.AccountID + "/load_balancers/" + rest
+}
+
+func (p *Provider) readDNS(ctx context.Context, st *liveState) ([]provider.Resource, error) {
+	recs, err := p.api.list(ctx, p.zonePath(st, "dns_records"), url.Values{"comment.exact": {p.marker()}, "per_page": {"5000"}})
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare: listing DNS records: %w", apiErr(err))
+	}
+	var out []provider.Resource
+	seen := map[string]int{}
+	for _, r := range recs {
+		if str(r, "comment") != p.marker() {
+			continue // the filter is case-insensitive; the marker is not
+		}
+		name := str(r, "name")
+		seen[name]++
+		if seen[name] > 1 {
+			name += "#" + str(r, "id") // a duplicate: planned for deletion
+		}
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindDNSRecord, name), ID: str(r, "id"), Doc: plan.Document{
+			"name": str(r, "name"), "type": str(r, "type"), "content": str(r, "content"),
+			"proxied": r["proxied"], "ttl": r["ttl"], "comment": str(r, "comment"),
+		}})
+	}
+	return out, nil
+}
+
+func (p *Provider) readSettings(ctx context.Context, st *liveState) ([]provider.Resource, error) {
+	var out []provider.Resource
+	for _, s := range p.desiredSettings() {
+		o, err := p.api.get(ctx, p.zonePath(st, "settings/"+s.id))
+		if err != nil {
+			return nil, fmt.Errorf("cloudflare: reading zone setting %s: %w", s.id, apiErr(err))
+		}
+		st.editable[s.id] = o["editable"] != false
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindZoneSetting, s.id), ID: s.id, Doc: plan.Document{"value": o["value"]}})
+	}
+	return out, nil
+}
+
+// getPhase reads a phase entrypoint's rules; a missing entrypoint is empty.
+func (p *Provider) getPhase(ctx context.Context, zoneID, phase string) ([]obj, error) {
+	rs, err := p.api.get(ctx, "zones/"+zoneID+"/rulesets/phases/"+phase+"/entrypoint")
+	if status(err) == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare: reading ruleset phase %s: %w", phase, apiErr(err))
+	}
+	var rules []obj
+	for _, r := range asList(rs["rules"]) {
+		if m, ok := r.(obj); ok {
+			rules = append(rules, m)
+		}
+	}
+	return rules, nil
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
+
+func (p *Provider) readRules(ctx context.Context, st *liveState) ([]provider.Resource, error) {
+	var out []provider.Resource
+	for _, ph := range phases {
+		rules, err := p.getPhase(ctx, st.zoneID, ph)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rules {
+			ref := str(r, "ref")
+			if !strings.HasPrefix(ref, p.refPrefix()) {
+				st.foreignRules[ph]++
+				continue
+			}
+			doc := plan.Document{"phase": ph, "ref": ref}
+			for _, k := range []string{"action", "expression", "description", "enabled", "action_parameters", "ratelimit"} {
+				if v, ok := r[k]; ok {
+					doc[k] = v
+				}
+			}
+			if _, ok := doc["enabled"]; !ok {
+				doc["enabled"] = true
+			}
+			out = append(out, provider.Resource{Address: p.zoneAddr(KindRule, ref), ID: str(r, "id"), Doc: doc})
+		}
+	}
+	return out, nil
+}
+
+func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resource, error) {
+	var out []provider.Resource
+	mons, err := p.api.list(ctx, p.acctPath("monitors"), nil)
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare: listing monitors: %w", apiErr(err))
+	}
+	monNames := map[string]string{}
+	for _, m := range mons {
+		if str(m, "description") != p.marker() {
+			continue
+		}
+		name := monitorName
+		if st.monitorID != "" {
+			name += "#" + str(m, "id")
+		} else {
+			st.monitorID = str(m, "id")
+		}
+		monNames[str(m, "id")] = name
+		doc := plan.Document{}
+		for _, k := range []string{"type", "method", "path", "port", "expected_codes", "interval", "timeout", "retries", "header", "follow_redirects", "allow_insecure", "description"} {
+			doc[k] = m[k]
+		}
+		out = append(out, provider.Resource{Address: p.accountAddr(KindMonitor, name), ID: str(m, "id"), Doc: doc})
+	}
+	pools, err := p.api.list(ctx, p.acctPath("pools"), nil)
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare: listing pools: %w", apiErr(err))
+	}
+	poolNames := map[string]string{} // id -> region
+	prefix := PoolName(p.st.Metadata.Name, "")
+	for _, pl := range pools {
+		if str(pl, "description") != p.marker() || !strings.HasPrefix(str(pl, "name"), prefix) {
+			st.foreignPools++
+			continue
+		}
+		region := strings.TrimPrefix(str(pl, "name"), prefix)
+		if _, dup := st.poolIDs[region]; dup {
+			region += "#" + str(pl, "id")
+		} else {
+			st.poolIDs[region] = str(pl, "id")
+		}
+		poolNames[str(pl, "id")] = region
+		mon := str(pl, "monitor")
+		if n, ok := monNames[mon]; ok {
+			mon = n
+		}
+		var origins []any
+		for _, o := range asList(pl["origins"]) {
+			if om, ok := o.(obj); ok {
+				origins = append(origins, plan.Document{"name": om["name"], "address": om["address"], "enabled": om["enabled"], "weight": om["weight"]})
+			}
+		}
+		out = append(out, provider.Resource{Address: p.accountAddr(KindPool, region), ID: str(pl, "id"), Doc: plan.Document{
+			"name": str(pl, "name"), "description": str(pl, "description"), "enabled": pl["enabled"],
+			"minimum_origins": pl["minimum_origins"], "monitor": mon, "origins": origins,
+		}})
+	}
+	lbs, err := p.api.list(ctx, p.zonePath(st, "load_balancers"), nil)
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare: listing load balancers: %w", apiErr(err))
+	}
+	names := func(v any) []any {
+		var out []any
+		for _, id := range asList(v) {
+			if n, ok := poolNames[fmt.Sprint(id)]; ok {
+				out = append(out, n)
+			} else {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	for _, l := range lbs {
+		if str(l, "description") != p.marker() {
+			continue
+		}
+		rp := plan.Document{}
+		if m, ok := l["region_pools"].(obj); ok {
+			for k, v := range m {
+				rp[k] = names(v)
+			}
+		}
+		fb := str(l, "fallback_pool")
+		if n, ok := poolNames[fb]; ok {
+			fb = n
+		}
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindLB, str(l, "name")), ID: str(l, "id"), Doc: plan.Document{
+			"name": str(l, "name"), "description": str(l, "description"), "enabled": l["enabled"], "proxied": l["proxied"],
+			"steering_policy": l["steering_policy"], "session_affinity": l["session_affinity"],
+			"fallback_pool": fb, "default_pools": names(l["default_pools"]), "region_pools": rp,
+		}})
+	}
+	return out, nil
+}
+
+// readCert finds the stack's Origin CA certificate: the unrevoked one for
+// exactly the stack's hostnames that expires last. Older ones are left alone.
+func (p *Provider) readCert(ctx context.Context, st *liveState) ([]provider.Resource, error) {
+	certs, err := p.api.list(ctx, "certificates", url.Values{"zone_id": {st.zoneID}})
+	if err != nil {
+		return nil, fmt.Errorf("cloudflare: listing Origin CA certificates: %w", apiErr(err))
+	}
+	want := p.certHostnames()
+	var best obj
+	var bestExp time.Time
+	for _, c := range certs {
+		hs := asList(c["hostnames"])
+		sort.Slice(hs, func(i, j int) bool { return fmt.Sprint(hs[i]) < fmt.Sprint(hs[j]) })
+		if !slices.Equal(hs, want) {
+			continue
+		}
+		exp := parseExpiry(str(c, "expires_on"))
+		if best == nil || exp.After(bestExp) {
+			best, bestExp = c, exp
+			best["hostnames"] = hs
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	st.cert = &liveCert{id: str(best, "id"), pem: str(best, "certificate"), expiresOn: bestExp}
+	return []provider.Resource{{Address: p.zoneAddr(KindOriginCert, p.lbHost()), ID: st.cert.id, Doc: plan.Document{
+		"hostnames": best["hostnames"], "request_type": str(best, "request_type"), "requested_validity": best["requested_validity"],
+	}}}, nil
+}
+
+func parseExpiry(s string) time.Time {
+	for _, layout := range []string{"2006-01-02 15:04:05 -0700 MST", time.RFC3339, "2006-01-02 15:04:05 -0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}

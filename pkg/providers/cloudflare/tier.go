@@ -1,0 +1,117 @@
+package cloudflare
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Plan-tier limits of the features the stack uses (Cloudflare's documented
+// limits; the spec package checks the spec's declared plan, this checks the
+// zone's live one, including room left by rules and pools others own).
+type tierLimits struct {
+	rlPeriods, rlTimeouts []int
+	rlRules               int
+	cacheRules            int
+	managedWAF            bool
+	lbObjects             int
+	commentLen            int
+	monitorMinInterval    int
+}
+
+var rlAllowed = []int{10, 15, 20, 30, 40, 45, 60, 90, 120, 180, 240, 300, 480, 600, 900, 1200, 1800, 2400, 3600, 65535, 86400}
+
+func upTo(n int) []int {
+	var out []int
+	for _, v := range rlAllowed {
+		if v <= n {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+var tiers = map[string]tierLimits{
+	"free":       {rlPeriods: []int{10}, rlTimeouts: []int{10}, rlRules: 1, cacheRules: 10, lbObjects: 20, commentLen: 100, monitorMinInterval: 15},
+	"pro":        {rlPeriods: upTo(60), rlTimeouts: upTo(3600), rlRules: 2, cacheRules: 25, managedWAF: true, lbObjects: 20, commentLen: 500, monitorMinInterval: 15},
+	"business":   {rlPeriods: upTo(600), rlTimeouts: upTo(86400), rlRules: 5, cacheRules: 50, managedWAF: true, lbObjects: 20, commentLen: 500, monitorMinInterval: 15},
+	"enterprise": {rlPeriods: upTo(3600), rlTimeouts: upTo(86400), rlRules: 100, cacheRules: 300, managedWAF: true, lbObjects: 0, commentLen: 500, monitorMinInterval: 10},
+}
+
+func secondsList(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprintf("%ds", n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// checkTier reports every feature of the spec that the zone's plan tier
+// does not allow, all at once.
+func (p *Provider) checkTier() error {
+	tier := p.effectivePlan()
+	lim, ok := tiers[tier]
+	if !ok {
+		return nil // unknown tier: let the API decide
+	}
+	p.mu.Lock()
+	foreignRules := p.state.foreignRules
+	foreignPools := p.state.foreignPools
+	p.mu.Unlock()
+	zone := p.cf.Zone
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("zone %s is on the %s plan: "+format, append([]any{zone, tier}, args...)...))
+	}
+	rls := p.cf.RateLimits
+	if n := len(rls) + foreignRules[phaseRateLimit]; n > lim.rlRules {
+		bad("%d rate limiting rules (%d from the spec, %d made by others) exceed the plan's %d", n, len(rls), foreignRules[phaseRateLimit], lim.rlRules)
+	}
+	for _, rl := range rls {
+		if sec := rl.Period.Seconds(); !slices.Contains(lim.rlPeriods, sec) {
+			bad("rate limit %q: period %s is not allowed (allowed: %s)", rl.Name, rl.Period, secondsList(lim.rlPeriods))
+		}
+		challenge := strings.Contains(rl.Action, "challenge")
+		sec := rl.MitigationTimeout.Seconds()
+		switch {
+		case challenge && tier != "enterprise":
+			if sec != 0 {
+				bad("rate limit %q: the %s action needs mitigationTimeout 0 below Enterprise", rl.Name, rl.Action)
+			}
+		case !slices.Contains(lim.rlTimeouts, sec):
+			bad("rate limit %q: mitigationTimeout %s is not allowed (allowed: %s)", rl.Name, rl.MitigationTimeout, secondsList(lim.rlTimeouts))
+		}
+	}
+	for _, name := range p.cf.WAF.ManagedRulesets {
+		if name != "free-managed" && !lim.managedWAF {
+			bad("the managed WAF ruleset %q needs the Pro plan or higher (use free-managed, or upgrade the zone)", name)
+		}
+	}
+	if n := len(p.cf.CacheRules) + foreignRules[phaseCache]; n > lim.cacheRules {
+		bad("%d cache rules (%d from the spec, %d made by others) exceed the plan's %d", n, len(p.cf.CacheRules), foreignRules[phaseCache], lim.cacheRules)
+	}
+	if p.lbEnabled() {
+		if n := len(p.st.Spec.Regions) + foreignPools; lim.lbObjects > 0 && n > lim.lbObjects {
+			bad("%d load balancer pools (%d regions, %d others in the account) exceed the limit of %d", n, len(p.st.Spec.Regions), foreignPools, lim.lbObjects)
+		}
+		if iv := durSeconds(p.cf.LoadBalancer.Monitor.Interval); iv < lim.monitorMinInterval {
+			bad("monitor interval %ds is below the minimum of %ds", iv, lim.monitorMinInterval)
+		}
+	}
+	if len(p.marker()) > lim.commentLen {
+		bad("the ownership marker %q is longer than the %d characters a DNS comment may have", p.marker(), lim.commentLen)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("cloudflare: the spec does not fit the zone's plan:\n  %w", joinIndented(errs))
+}
+
+func joinIndented(errs []error) error {
+	s := make([]string, len(errs))
+	for i, e := range errs {
+		s[i] = e.Error()
+	}
+	return errors.New(strings.Join(s, "\n  "))
+}
