@@ -97,6 +97,13 @@ func (s *Server) SeedProject(name, orgID string) string {
 	return s.addProject(name, orgID, nil).ID
 }
 
+// AddOrg makes an organization exist, so projects can be created in it.
+func (s *Server) AddOrg(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.orgs[id] = true
+}
+
 // ProjectID returns the id of the named project.
 func (s *Server) ProjectID(name string) (string, bool) {
 	s.mu.Lock()

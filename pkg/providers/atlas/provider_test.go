@@ -1,6 +1,7 @@
 package atlas_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	emu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/printer"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	atlas "github.com/neko-defense/nekoctl/pkg/providers/atlas"
 	"github.com/neko-defense/nekoctl/pkg/spec"
@@ -255,25 +257,48 @@ func TestDownRefusesProtectedClusterWithoutForce(t *testing.T) {
 	}
 }
 
-func TestSecretsNeverRendered(t *testing.T) {
-	e := newEnv(t)
-	st := guideStack()
-	out := e.up(st)
-	p := e.provider(st, true)
-	changes := planWith(t, p, out, provider.Options{RotateDBPassword: true})
-	u := find(changes, atlas.KindDatabaseUser)
-	if u.Action != plan.Update {
-		t.Fatalf("rotation: %s", u.Action)
-	}
+// assertNoSecrets renders changes every way a plan is shown and looks for
+// the password and the connection string.
+func assertNoSecrets(t *testing.T, changes []plan.Change) {
+	t.Helper()
 	js, err := json.Marshal(changes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{string(js), fmt.Sprintf("%v", changes), fmt.Sprintf("%+v", changes), fmt.Sprintf("%#v", changes)} {
-		if strings.Contains(s, testPassword) || strings.Contains(s, "mongodb+srv") {
+	pl := &plan.Plan{Stack: "neko", Changes: changes}
+	var text, pj bytes.Buffer
+	if err := printer.PlanText(&text, pl, printer.TextOptions{ShowUnchanged: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := printer.PlanJSON(&pj, pl); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{string(js), fmt.Sprintf("%v", changes), fmt.Sprintf("%+v", changes), fmt.Sprintf("%#v", changes),
+		text.String(), pj.String()} {
+		if strings.Contains(s, testPassword) || strings.Contains(s, "mongodb+srv") || strings.Contains(s, "mongodb.net") {
 			t.Fatalf("secret rendered: %s", s)
 		}
 	}
+}
+
+func TestSecretsNeverRendered(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	p := e.provider(st, false)
+	out := provider.NewOutputs()
+	changes := planWith(t, p, out, provider.Options{})
+	assertNoSecrets(t, changes)
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	out = secretsOnly(out)
+	p = e.provider(st, true)
+	changes = planWith(t, p, out, provider.Options{RotateDBPassword: true})
+	u := find(changes, atlas.KindDatabaseUser)
+	if u.Action != plan.Update {
+		t.Fatalf("rotation: %s", u.Action)
+	}
+	assertNoSecrets(t, changes)
 	if err := apply(t, p, changes, out); err != nil {
 		t.Fatal(err)
 	}
