@@ -337,11 +337,20 @@ func (p *Provider) waitIdle(ctx context.Context, addr plan.Address, gid, name st
 		case c == nil:
 			return false, "", fmt.Errorf("cluster disappeared while waiting for it")
 		}
-		if c.GetStateName() == "IDLE" {
-			p.setLive(c)
-			return true, "IDLE", nil
+		if c.GetStateName() != "IDLE" {
+			return false, c.GetStateName(), nil
 		}
-		return false, c.GetStateName(), nil
+		// Atlas may answer IDLE for a moment after a change was accepted:
+		// the change status tells whether it has been applied.
+		st, _, err := p.client.ClustersApi.GetClusterStatus(ctx, gid, name).Execute()
+		if err != nil {
+			return false, "", err
+		}
+		if st.GetChangeStatus() == "PENDING" {
+			return false, "IDLE (change pending)", nil
+		}
+		p.setLive(c)
+		return true, "IDLE", nil
 	}, "IDLE")
 }
 
