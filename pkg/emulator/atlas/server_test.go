@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +200,25 @@ func TestLostCreateResponse(t *testing.T) {
 	}
 	if names := s.ClusterNames(gid); len(names) != 1 {
 		t.Fatalf("clusters: %v", names)
+	}
+}
+
+func TestInjectedClockDrivesTransitions(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	s := atlas.New(atlas.Options{Now: func() time.Time { return time.Unix(0, clock.Load()) }, CreateDuration: 20 * time.Minute})
+	t.Cleanup(s.Close)
+	gid := s.SeedProject("p", "")
+	c := digestClient(t, s, atlas.DefaultPublicKey, atlas.DefaultPrivateKey)
+	if _, _, err := c.ClustersApi.CreateCluster(context.Background(), gid, cluster(t, threeRegions)).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(int64(19 * time.Minute))
+	if st, _ := s.ClusterState(gid, "neko"); st != atlas.StateCreating {
+		t.Fatalf("at 19 min: %s", st)
+	}
+	clock.Add(int64(time.Minute))
+	if st, _ := s.ClusterState(gid, "neko"); st != atlas.StateIdle {
+		t.Fatalf("at 20 min: %s", st)
 	}
 }

@@ -410,3 +410,20 @@ func TestRemovingReadOnlyNodesSendsZero(t *testing.T) {
 		t.Fatalf("status %+v %v", health, err)
 	}
 }
+
+func TestCreateRefusedWith503IsRetriedAfterReRead(t *testing.T) {
+	e := newEnv(t)
+	e.srv.SetLatency(time.Millisecond)
+	e.srv.AddFault(emu.Fault{Method: "POST", PathContains: "/clusters", Status: 503, Times: 2})
+	st := guideStack()
+	p := atlas.New(st, e.client, atlas.Config{PollInterval: 5 * time.Millisecond,
+		Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(min(d, 5*time.Millisecond)); return ctx.Err() }})
+	out := provider.NewOutputs()
+	if err := apply(t, p, planWith(t, p, out, provider.Options{}), out); err != nil {
+		t.Fatal(err)
+	}
+	gid, _ := e.srv.ProjectID("neko-defense")
+	if n := e.srv.Requests()["POST /groups/{groupId}/clusters"]; n != 3 || len(e.srv.ClusterNames(gid)) != 1 {
+		t.Fatalf("creates %d, clusters %v", n, e.srv.ClusterNames(gid))
+	}
+}
