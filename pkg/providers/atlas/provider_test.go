@@ -417,7 +417,10 @@ func TestCreateRefusedWith503IsRetriedAfterReRead(t *testing.T) {
 	e.srv.AddFault(emu.Fault{Method: "POST", PathContains: "/clusters", Status: 503, Times: 2})
 	st := guideStack()
 	p := atlas.New(st, e.client, atlas.Config{PollInterval: 5 * time.Millisecond,
-		Sleep: func(ctx context.Context, d time.Duration) error { time.Sleep(min(d, 5*time.Millisecond)); return ctx.Err() }})
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			time.Sleep(min(d, 5*time.Millisecond))
+			return ctx.Err()
+		}})
 	out := provider.NewOutputs()
 	if err := apply(t, p, planWith(t, p, out, provider.Options{}), out); err != nil {
 		t.Fatal(err)
