@@ -79,8 +79,14 @@ func TestResolversAndRoles(t *testing.T) {
 			HoneypotStats struct {
 				TotalTriggers int
 				UniqueIPs     int
-				PerTrap       []struct{ TrapName string; Count int }
-				MostActive    []struct{ IP string; Count int }
+				PerTrap       []struct {
+					TrapName string
+					Count    int
+				}
+				MostActive []struct {
+					IP    string
+					Count int
+				}
 			}
 		}
 		c := decode[counts](t, viewer.do(`{threatCountsByCategory{category count} honeypotStats{totalTriggers uniqueIPs perTrap{trapName count} mostActive(limit:3){ip count}}}`, nil))

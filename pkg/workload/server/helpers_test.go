@@ -178,7 +178,9 @@ type decodeError struct {
 	body   string
 }
 
-func (e *decodeError) Error() string { return "undecodable response " + http.StatusText(e.status) + ": " + e.body }
+func (e *decodeError) Error() string {
+	return "undecodable response " + http.StatusText(e.status) + ": " + e.body
+}
 
 // login returns a client with a token for the user.
 func login(t testing.TB, url, user, password string) *client {

@@ -132,7 +132,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	mux.Handle("GET /ready", instrument(m, "ready", noStore(http.HandlerFunc(s.ready))))
 	mux.Handle("GET /metrics", instrument(m, "metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
 	mux.Handle("GET /{$}", http.RedirectHandler("/static/index.html", http.StatusFound))
-	s.handler = recoverPanics(s.log, securityHeaders(mux))
+	s.handler = s.closeWhenDraining(recoverPanics(s.log, securityHeaders(mux)))
 	return s, nil
 }
 
@@ -170,6 +170,18 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprintf(w, `{"status":%q}`, reason)
 }
 
+// closeWhenDraining answers with "Connection: close" once shutdown has
+// begun. Closing idle keep-alive connections from the server side instead
+// would race with clients sending on them and fail those requests.
+func (s *Server) closeWhenDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // Draining reports whether shutdown has begun.
 func (s *Server) Draining() bool { return s.draining.Load() }
 
@@ -192,9 +204,10 @@ func (s *Server) EnsureIndexes(ctx context.Context) error {
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:
-// readiness fails at once and keep-alives stop, so the load balancer and
-// clients move to other replicas; after the drain delay the listener
-// closes, requests in flight finish, and connections to the databases close.
+// readiness fails at once and every response asks its client to close the
+// connection, so the load balancer and clients move to other replicas;
+// after the drain delay the listener closes, requests in flight finish,
+// and connections to the databases close.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -217,7 +230,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.draining.Store(true)
-	srv.SetKeepAlivesEnabled(false)
 	s.log.Info("shutting down: readiness failing, draining", "delay", s.cfg.ShutdownDrainDelay)
 	time.Sleep(s.cfg.ShutdownDrainDelay)
 

@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"net/http"
 	"strings"
+	"time"
 )
 
 //go:embed static
@@ -29,15 +31,23 @@ func staticHandler() http.Handler {
 		}
 		return nil
 	})
-	files := http.FileServer(http.FS(sub))
 	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		etag, ok := etags[strings.TrimPrefix(r.URL.Path, "/")]
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		etag, ok := etags[name]
 		if !ok { // no directory listings, no probing
 			http.NotFound(w, r)
 			return
 		}
+		f, err := sub.Open(name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
 		w.Header().Set("ETag", etag)
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		files.ServeHTTP(w, r)
+		// Embedded files are seekable; ServeContent handles ranges,
+		// If-None-Match and the content type from the name.
+		http.ServeContent(w, r, name, time.Time{}, f.(io.ReadSeeker))
 	}))
 }
