@@ -1,7 +1,6 @@
 package atlas
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -15,101 +14,6 @@ const (
 	StateUpdating = "UPDATING"
 	StateDeleting = "DELETING"
 )
-
-// HWSpec is a node type's hardware (electableSpecs, readOnlySpecs, analyticsSpecs).
-type HWSpec struct {
-	InstanceSize  string   `json:"instanceSize,omitempty"`
-	NodeCount     *int     `json:"nodeCount,omitempty"`
-	DiskSizeGB    *float64 `json:"diskSizeGB,omitempty"`
-	DiskIOPS      *int     `json:"diskIOPS,omitempty"`
-	EbsVolumeType string   `json:"ebsVolumeType,omitempty"`
-}
-
-func (h *HWSpec) count() int {
-	if h == nil || h.NodeCount == nil {
-		return 0
-	}
-	return *h.NodeCount
-}
-
-// AutoScaling is a region's compute and disk autoscaling.
-type AutoScaling struct {
-	Compute *ComputeAutoScaling `json:"compute,omitempty"`
-	DiskGB  *DiskAutoScaling    `json:"diskGB,omitempty"`
-}
-
-type ComputeAutoScaling struct {
-	Enabled          *bool  `json:"enabled,omitempty"`
-	ScaleDownEnabled *bool  `json:"scaleDownEnabled,omitempty"`
-	MinInstanceSize  string `json:"minInstanceSize,omitempty"`
-	MaxInstanceSize  string `json:"maxInstanceSize,omitempty"`
-}
-
-type DiskAutoScaling struct {
-	Enabled *bool `json:"enabled,omitempty"`
-}
-
-// RegionConfig is one (provider, region) of a replication spec.
-type RegionConfig struct {
-	ProviderName            string       `json:"providerName"`
-	RegionName              string       `json:"regionName"`
-	Priority                *int         `json:"priority,omitempty"`
-	ElectableSpecs          *HWSpec      `json:"electableSpecs,omitempty"`
-	ReadOnlySpecs           *HWSpec      `json:"readOnlySpecs,omitempty"`
-	AnalyticsSpecs          *HWSpec      `json:"analyticsSpecs,omitempty"`
-	AutoScaling             *AutoScaling `json:"autoScaling,omitempty"`
-	AnalyticsAutoScaling    *AutoScaling `json:"analyticsAutoScaling,omitempty"`
-	EffectiveElectableSpecs *HWSpec      `json:"effectiveElectableSpecs,omitempty"`
-	EffectiveReadOnlySpecs  *HWSpec      `json:"effectiveReadOnlySpecs,omitempty"`
-	EffectiveAnalyticsSpec  *HWSpec      `json:"effectiveAnalyticsSpecs,omitempty"`
-}
-
-// ReplicationSpec is one shard (one for a replica set).
-type ReplicationSpec struct {
-	ID            string         `json:"id,omitempty"`
-	ZoneID        string         `json:"zoneId,omitempty"`
-	ZoneName      string         `json:"zoneName,omitempty"`
-	RegionConfigs []RegionConfig `json:"regionConfigs"`
-}
-
-// Tag is a resource tag.
-type Tag struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-// ConnectionStrings carry hosts only: no credentials, no options.
-type ConnectionStrings struct {
-	Standard    string `json:"standard,omitempty"`
-	StandardSrv string `json:"standardSrv,omitempty"`
-}
-
-// Cluster is the ClusterDescription20240805 document, request and response.
-type Cluster struct {
-	ID                           string             `json:"id,omitempty"`
-	GroupID                      string             `json:"groupId,omitempty"`
-	Name                         string             `json:"name,omitempty"`
-	ClusterType                  string             `json:"clusterType,omitempty"`
-	BackupEnabled                *bool              `json:"backupEnabled,omitempty"`
-	PitEnabled                   *bool              `json:"pitEnabled,omitempty"`
-	Paused                       *bool              `json:"paused,omitempty"`
-	TerminationProtectionEnabled *bool              `json:"terminationProtectionEnabled,omitempty"`
-	MongoDBMajorVersion          string             `json:"mongoDBMajorVersion,omitempty"`
-	MongoDBVersion               string             `json:"mongoDBVersion,omitempty"`
-	VersionReleaseSystem         string             `json:"versionReleaseSystem,omitempty"`
-	ReplicationSpecs             *[]ReplicationSpec `json:"replicationSpecs,omitempty"`
-	Tags                         *[]Tag             `json:"tags,omitempty"`
-	StateName                    string             `json:"stateName,omitempty"`
-	ConnectionStrings            *ConnectionStrings `json:"connectionStrings,omitempty"`
-	CreateDate                   string             `json:"createDate,omitempty"`
-	Links                        []any              `json:"links,omitempty"`
-}
-
-type cluster struct {
-	doc      Cluster
-	until    time.Time
-	schedule *Schedule
-}
 
 var clusterNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
 
@@ -302,22 +206,6 @@ func (s *Server) deleteCluster(_ http.ResponseWriter, r *http.Request) (int, any
 	return http.StatusAccepted, nil
 }
 
-// cluster finds the project and cluster of the request's path.
-func (s *Server) cluster(r *http.Request) (*project, *cluster, int, any) {
-	p, st, body := s.project(r)
-	if p == nil {
-		return nil, nil, st, body
-	}
-	name := r.PathValue("clusterName")
-	c := p.clusters[name]
-	if c == nil {
-		st, body := notFound("CLUSTER_NOT_FOUND",
-			fmt.Sprintf("No cluster named %s exists in group %s.", name, p.ID), name, p.ID)
-		return p, nil, st, body
-	}
-	return p, c, 0, nil
-}
-
 func defaults(c *Cluster) {
 	if c.ClusterType == "" {
 		c.ClusterType = "REPLICASET"
@@ -458,89 +346,18 @@ func lower(s string) string {
 	return string(b)
 }
 
-// SeedCluster stores a cluster directly in IDLE state, validated as a
-// create would be. body is a ClusterDescription JSON document.
-func (s *Server) SeedCluster(groupID string, body []byte) error {
-	var c Cluster
-	if err := json.Unmarshal(body, &c); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.projects[groupID]
+// cluster finds the project and cluster of the request's path.
+func (s *Server) cluster(r *http.Request) (*project, *cluster, int, any) {
+	p, st, body := s.project(r)
 	if p == nil {
-		return fmt.Errorf("no project %s", groupID)
+		return nil, nil, st, body
 	}
-	defaults(&c)
-	if st, b := validateCluster(&c); st != 0 {
-		return fmt.Errorf("%d %+v", st, b)
+	name := r.PathValue("clusterName")
+	c := p.clusters[name]
+	if c == nil {
+		st, body := notFound("CLUSTER_NOT_FOUND",
+			fmt.Sprintf("No cluster named %s exists in group %s.", name, p.ID), name, p.ID)
+		return p, nil, st, body
 	}
-	normalize(&c)
-	c.ID, c.GroupID, c.StateName, c.MongoDBVersion = s.newID(), groupID, StateIdle, c.MongoDBMajorVersion+".4"
-	c.ConnectionStrings = &ConnectionStrings{StandardSrv: fmt.Sprintf("mongodb+srv://%s.seed.mongodb.net", lower(c.Name))}
-	cl := &cluster{doc: c}
-	if on(c.BackupEnabled) {
-		cl.schedule = s.defaultSchedule(&c)
-	}
-	p.clusters[c.Name] = cl
-	return nil
-}
-
-// ClusterState returns a cluster's stateName, advancing time first.
-func (s *Server) ClusterState(groupID, name string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance()
-	p := s.projects[groupID]
-	if p == nil || p.clusters[name] == nil {
-		return "", false
-	}
-	return p.clusters[name].doc.StateName, true
-}
-
-// ClusterDoc returns a copy of a cluster's document.
-func (s *Server) ClusterDoc(groupID, name string) (Cluster, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance()
-	p := s.projects[groupID]
-	if p == nil || p.clusters[name] == nil {
-		return Cluster{}, false
-	}
-	var out Cluster
-	b, _ := json.Marshal(p.clusters[name].doc)
-	_ = json.Unmarshal(b, &out)
-	return out, true
-}
-
-// ClusterNames lists a project's clusters (including those being deleted).
-func (s *Server) ClusterNames(groupID string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance()
-	var out []string
-	if p := s.projects[groupID]; p != nil {
-		for n := range p.clusters {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// SetPaused pauses or resumes a cluster outside the API.
-func (s *Server) SetPaused(groupID, name string, paused bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p := s.projects[groupID]; p != nil && p.clusters[name] != nil {
-		p.clusters[name].doc.Paused = &paused
-	}
-}
-
-// SetClusterState forces a cluster into a state for d (e.g. REPAIRING).
-func (s *Server) SetClusterState(groupID, name, state string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p := s.projects[groupID]; p != nil && p.clusters[name] != nil {
-		p.clusters[name].doc.StateName, p.clusters[name].until = state, s.now().Add(d)
-	}
+	return p, c, 0, nil
 }
