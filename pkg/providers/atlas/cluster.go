@@ -2,7 +2,6 @@ package atlas
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -186,41 +185,6 @@ func (p *Provider) mergedTags(live []admin.ResourceTag) *[]admin.ResourceTag {
 	return &out
 }
 
-func topologyOf(doc plan.Document) topology { return regionsOf(doc) }
-
-func liveTopology(c *admin.ClusterDescription20240805) topology { return regionsOf(liveClusterDoc(c)) }
-
-// withStagePriorities gives an intermediate step valid priorities: target
-// regions first in target order, then regions on their way out, 7 down.
-func withStagePriorities(step, tgt topology) topology {
-	keys := make([]string, 0, len(step))
-	for k, r := range step {
-		if r.electable > 0 {
-			keys = append(keys, k)
-		}
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		pi, pj := tgt[keys[i]].priority, tgt[keys[j]].priority
-		if pi != pj {
-			return pi > pj
-		}
-		return keys[i] < keys[j]
-	})
-	out := topology{}
-	for i, k := range keys {
-		r := step[k]
-		r.priority = 7 - i
-		r.readOnly = tgt[k].readOnly
-		out[k] = r
-	}
-	for k, r := range tgt {
-		if _, ok := out[k]; !ok && r.readOnly > 0 {
-			out[k] = regionNodes{readOnly: r.readOnly}
-		}
-	}
-	return out
-}
-
 // clusterBody builds the create body (cur nil) or the replicationSpecs of
 // a PATCH for topology t, taking sizes and autoscaling from the desired
 // document. Node types are always sent, with nodeCount 0 when removed.
@@ -322,75 +286,4 @@ func (p *Provider) deleteCluster(ctx context.Context, c plan.Change) error {
 		}
 	}
 	return p.waitGone(ctx, c.Address, gid, name)
-}
-
-// waitIdle polls until the cluster is IDLE, reporting its state and the
-// time spent. A wait that times out can be resumed by running again.
-func (p *Provider) waitIdle(ctx context.Context, addr plan.Address, gid, name string) error {
-	return p.wait(ctx, addr, func() (bool, string, error) {
-		c, err := p.getCluster(ctx, gid, name)
-		switch {
-		case isStatus(err, http.StatusServiceUnavailable):
-			return false, "unavailable", nil
-		case err != nil:
-			return false, "", err
-		case c == nil:
-			return false, "", fmt.Errorf("cluster disappeared while waiting for it")
-		}
-		if c.GetStateName() != "IDLE" {
-			return false, c.GetStateName(), nil
-		}
-		// Atlas may answer IDLE for a moment after a change was accepted:
-		// the change status tells whether it has been applied.
-		st, _, err := p.client.ClustersApi.GetClusterStatus(ctx, gid, name).Execute()
-		if err != nil {
-			return false, "", err
-		}
-		if st.GetChangeStatus() == "PENDING" {
-			return false, "IDLE (change pending)", nil
-		}
-		p.setLive(c)
-		return true, "IDLE", nil
-	}, "IDLE")
-}
-
-func (p *Provider) waitGone(ctx context.Context, addr plan.Address, gid, name string) error {
-	return p.wait(ctx, addr, func() (bool, string, error) {
-		c, err := p.getCluster(ctx, gid, name)
-		switch {
-		case isStatus(err, http.StatusServiceUnavailable):
-			return false, "unavailable", nil
-		case err != nil:
-			return false, "", err
-		case c == nil:
-			return true, "deleted", nil
-		}
-		return false, c.GetStateName(), nil
-	}, "deleted")
-}
-
-var errTimeout = errors.New("timed out")
-
-func (p *Provider) wait(ctx context.Context, addr plan.Address, poll func() (bool, string, error), goal string) error {
-	start := p.cfg.Now()
-	last := ""
-	for {
-		done, state, err := poll()
-		if err != nil {
-			return fmt.Errorf("waiting for the cluster to be %s: %w", goal, err)
-		}
-		elapsed := p.cfg.Now().Sub(start)
-		if done {
-			return nil
-		}
-		last = state
-		p.emit(event.Event{Type: event.Progress, Address: addr, Message: state, Elapsed: elapsed})
-		if elapsed >= p.cfg.Timeout {
-			return fmt.Errorf("%w after %s waiting for the cluster to be %s (still %s); run again to resume waiting",
-				errTimeout, elapsed.Round(time.Second), goal, last)
-		}
-		if err := p.cfg.Sleep(ctx, p.cfg.PollInterval); err != nil {
-			return err
-		}
-	}
 }
