@@ -184,13 +184,8 @@ func (p *Provider) desiredRules() []provider.Resource {
 			"action": "execute", "expression": p.hostExpr(), "action_parameters": plan.Document{"id": ManagedRulesets[name]}}))
 	}
 	for _, rl := range p.cf.RateLimits {
-		expr := pathExpr(rl.Path)
-		if p.effectivePlan() != "free" {
-			// The Free plan matches on the path only.
-			expr = "(" + p.hostExpr() + ") and " + expr
-		}
 		out = append(out, p.rule(phaseRateLimit, rl.Name, plan.Document{
-			"action": rl.Action, "expression": expr,
+			"action": rl.Action, "expression": p.rateLimitExpr(rl.Path, p.effectivePlan()),
 			"ratelimit": plan.Document{
 				"characteristics":     []any{"cf.colo.id", "ip.src"},
 				"period":              rl.Period.Seconds(),
@@ -199,6 +194,15 @@ func (p *Provider) desiredRules() []provider.Resource {
 			}}))
 	}
 	return out
+}
+
+// rateLimitExpr scopes a rate limit to the stack's hostnames, except on
+// the Free plan, whose rate limiting rules may match on the path only.
+func (p *Provider) rateLimitExpr(path, tier string) string {
+	if tier == "free" {
+		return pathExpr(path)
+	}
+	return "(" + p.hostExpr() + ") and " + pathExpr(path)
 }
 
 // regionAddress is a region's origin: the spec's override, or the

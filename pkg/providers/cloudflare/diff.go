@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
+	"maps"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -27,6 +27,10 @@ func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, op
 		if d.Address.Kind == KindZoneSetting && retiredNotes[d.Address.Name] != "" {
 			retired = append(retired, plan.Change{Address: d.Address, Action: plan.NoOp, Before: d.Doc, After: d.Doc, Notes: d.Notes})
 			continue
+		}
+		if d.Address.Kind == KindRule && d.Doc["phase"] == phaseRateLimit {
+			// Desired may have run before Read learned the live plan tier.
+			d = p.retier(d)
 		}
 		want[d.Address] = d.Doc
 		keep = append(keep, d)
@@ -126,5 +130,14 @@ func (p *Provider) certDecision(c *plan.Change) {
 	}
 }
 
-// equalDocs is used by tests and apply to compare documents.
-func equalDocs(a, b any) bool { return reflect.DeepEqual(a, b) }
+// retier rebuilds a rate limiting rule's expression for the live plan tier.
+func (p *Provider) retier(d provider.Resource) provider.Resource {
+	for _, rl := range p.cf.RateLimits {
+		if d.Address.Name == p.refPrefix()+phaseInfix[phaseRateLimit]+rl.Name {
+			doc := maps.Clone(d.Doc)
+			doc["expression"] = p.rateLimitExpr(rl.Path, p.effectivePlan())
+			d.Doc = doc
+		}
+	}
+	return d
+}
