@@ -126,12 +126,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		LogLevel:           r.oneOf(EnvLogLevel, "info", "debug", "info", "warn", "error"),
 		Users:              map[string]User{},
 	}
-	if c.MongoURI != "" {
-		if u, err := url.Parse(c.MongoURI); err != nil || (u.Scheme != "mongodb" && u.Scheme != "mongodb+srv") {
-			// The value may hold a password: name the variable, never the value.
-			r.fail(EnvMongoURI, "must be a mongodb:// or mongodb+srv:// URI")
-		}
-	}
+	r.checkMongoURI(c.MongoURI)
 	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < minSecretBytes {
 		r.fail(EnvJWTSecret, fmt.Sprintf("must be at least %d bytes long", minSecretBytes))
 	}
@@ -144,6 +139,32 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	return c, nil
+}
+
+// LoadMongo reads only the database settings, for commands such as the
+// seed loader that need nothing else.
+func LoadMongo(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	c := &Config{
+		MongoURI:      r.required(EnvMongoURI),
+		MongoDatabase: r.str(EnvMongoDatabase, "nekodefense"),
+		MongoTimeout:  r.duration(EnvMongoTimeout, 5*time.Second),
+	}
+	r.checkMongoURI(c.MongoURI)
+	if err := errors.Join(r.errs...); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}
+
+func (r *reader) checkMongoURI(uri string) {
+	if uri == "" {
+		return
+	}
+	if u, err := url.Parse(uri); err != nil || (u.Scheme != "mongodb" && u.Scheme != "mongodb+srv") {
+		// The value may hold a password: name the variable, never the value.
+		r.fail(EnvMongoURI, "must be a mongodb:// or mongodb+srv:// URI")
+	}
 }
 
 // String describes the configuration for the start-up log, without secrets.

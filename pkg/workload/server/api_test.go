@@ -5,7 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/neko-defense/nekoctl/pkg/workload/internal/testenv"
+	"github.com/neko-defense/nekoctl/pkg/workload/testenv"
 )
 
 func TestResolversAndRoles(t *testing.T) {

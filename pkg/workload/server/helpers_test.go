@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/neko-defense/nekoctl/pkg/workload/config"
-	"github.com/neko-defense/nekoctl/pkg/workload/internal/testenv"
+	"github.com/neko-defense/nekoctl/pkg/workload/testenv"
 	"github.com/neko-defense/nekoctl/pkg/workload/seed"
 	"github.com/neko-defense/nekoctl/pkg/workload/server"
 )

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neko-defense/nekoctl/pkg/workload/internal/testenv"
+	"github.com/neko-defense/nekoctl/pkg/workload/testenv"
 )
 
 const statsQuery = `{honeypotStats{totalTriggers uniqueIPs perTrap{trapName count}}}`

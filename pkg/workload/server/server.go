@@ -252,3 +252,15 @@ func (s *Server) close() {
 		_ = s.redis.Close()
 	}
 }
+
+// RedisLogger routes the Redis client's own messages (dial failures, which
+// the breaker already handles) to the debug level, so an outage does not
+// flood the log; the breaker's state is in the metrics.
+func RedisLogger(log *slog.Logger) redisLogger { return redisLogger{log} }
+
+type redisLogger struct{ log *slog.Logger }
+
+// Printf implements the Redis client's logging interface.
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "redis")
+}

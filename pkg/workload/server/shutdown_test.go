@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neko-defense/nekoctl/pkg/workload/internal/testenv"
+	"github.com/neko-defense/nekoctl/pkg/workload/testenv"
 )
 
 // TestGracefulShutdownUnderLoad is a rolling restart in miniature: clients
