@@ -25,7 +25,7 @@ func (p *Provider) applyCluster(ctx context.Context, c plan.Change) error {
 		if err := p.createCluster(ctx, c.Address, gid, p.clusterBody(c.After, nil, topologyOf(c.After))); err != nil {
 			return err
 		}
-		return p.waitIdle(ctx, c.Address, gid, name)
+		return p.waitIdle(ctx, c.Address, plan.Create, gid, name)
 	case plan.Update:
 		return p.updateCluster(ctx, c, gid)
 	}
@@ -56,7 +56,7 @@ func (p *Provider) createCluster(ctx context.Context, addr plan.Address, gid str
 		case existing != nil && existing.GetStateName() == "DELETING":
 			p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
 				Message: "a cluster with this name is being deleted; waiting before creating it"})
-			if err := p.waitGone(ctx, addr, gid, body.GetName()); err != nil {
+			if err := p.waitGone(ctx, addr, plan.Create, gid, body.GetName()); err != nil {
 				return err
 			}
 			continue
@@ -101,7 +101,7 @@ func (p *Provider) getCluster(ctx context.Context, gid, name string) (*admin.Clu
 func (p *Provider) updateCluster(ctx context.Context, c plan.Change, gid string) error {
 	name := c.Address.Name
 	if len(c.Fields) == 0 {
-		return p.waitIdle(ctx, c.Address, gid, name)
+		return p.waitIdle(ctx, c.Address, plan.Update, gid, name)
 	}
 	cur, err := p.getCluster(ctx, gid, name)
 	if err != nil {
@@ -114,7 +114,7 @@ func (p *Provider) updateCluster(ctx context.Context, c plan.Change, gid string)
 		return fmt.Errorf("cluster is paused: Atlas refuses every change until it is resumed")
 	}
 	if cur.GetStateName() != "IDLE" {
-		if err := p.waitIdle(ctx, c.Address, gid, name); err != nil {
+		if err := p.waitIdle(ctx, c.Address, plan.Update, gid, name); err != nil {
 			return err
 		}
 	}
@@ -158,7 +158,7 @@ func (p *Provider) updateCluster(ctx context.Context, c plan.Change, gid string)
 		if _, _, err := p.client.ClustersApi.UpdateCluster(ctx, gid, name, patch).Execute(); err != nil {
 			return fmt.Errorf("updating cluster: %w", err)
 		}
-		if err := p.waitIdle(ctx, c.Address, gid, name); err != nil {
+		if err := p.waitIdle(ctx, c.Address, plan.Update, gid, name); err != nil {
 			return err
 		}
 		patch = &admin.ClusterDescription20240805{}
@@ -285,5 +285,5 @@ func (p *Provider) deleteCluster(ctx context.Context, c plan.Change) error {
 			return fmt.Errorf("deleting cluster: %w", err)
 		}
 	}
-	return p.waitGone(ctx, c.Address, gid, name)
+	return p.waitGone(ctx, c.Address, plan.Delete, gid, name)
 }

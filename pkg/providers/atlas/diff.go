@@ -3,6 +3,7 @@ package atlas
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
@@ -67,6 +68,11 @@ func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provide
 				c.Notes = append(c.Notes, "cluster is paused: Atlas refuses changes until it is resumed")
 			}
 		}
+		for _, f := range c.Fields {
+			if f.Path == "mongoDBMajorVersion" {
+				c.Notes = append(c.Notes, versionNote(fmt.Sprint(f.Before), fmt.Sprint(f.After)))
+			}
+		}
 		if c.Action == plan.Update && c.Before != nil && c.After != nil {
 			if n := len(stages(regionsOf(c.Before), regionsOf(c.After))); n > 1 {
 				c.Notes = append(c.Notes, fmt.Sprintf(
@@ -106,6 +112,22 @@ func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provide
 			}
 		}
 	}
+}
+
+// versionNote describes a major version change; Atlas upgrades one
+// release at a time and never downgrades.
+func versionNote(from, to string) string {
+	f, errF := strconv.ParseFloat(from, 64)
+	t, errT := strconv.ParseFloat(to, 64)
+	switch {
+	case errF != nil || errT != nil:
+		return fmt.Sprintf("MongoDB %s to %s", from, to)
+	case t < f:
+		return fmt.Sprintf("MongoDB %s to %s: Atlas does not downgrade; apply will fail", from, to)
+	case t > f+1:
+		return fmt.Sprintf("MongoDB %s to %s: Atlas upgrades one major release at a time; apply will fail", from, to)
+	}
+	return fmt.Sprintf("MongoDB upgrade %s to %s: a rolling restart of every node", from, to)
 }
 
 func (p *Provider) protectionReason(live plan.Document) string {

@@ -2,6 +2,7 @@ package atlas
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,17 @@ func TestStagesKeepMajority(t *testing.T) {
 				prev = s
 			}
 		})
+	}
+}
+
+func TestVersionNote(t *testing.T) {
+	for from, want := range map[string]string{"7.0": "rolling restart", "6.0": "one major release", "8.0": "does not downgrade"} {
+		to := "8.0"
+		if from == "8.0" {
+			to = "7.0"
+		}
+		if got := versionNote(from, to); !strings.Contains(got, want) {
+			t.Errorf("%s to %s: %q", from, to, got)
+		}
 	}
 }

@@ -13,8 +13,8 @@ import (
 
 // waitIdle polls until the cluster is IDLE, reporting its state and the
 // time spent. A wait that times out can be resumed by running again.
-func (p *Provider) waitIdle(ctx context.Context, addr plan.Address, gid, name string) error {
-	return p.wait(ctx, addr, func() (bool, string, error) {
+func (p *Provider) waitIdle(ctx context.Context, addr plan.Address, act plan.Action, gid, name string) error {
+	return p.wait(ctx, addr, act, func() (bool, string, error) {
 		c, err := p.getCluster(ctx, gid, name)
 		switch {
 		case isStatus(err, http.StatusServiceUnavailable):
@@ -41,8 +41,8 @@ func (p *Provider) waitIdle(ctx context.Context, addr plan.Address, gid, name st
 	}, "IDLE")
 }
 
-func (p *Provider) waitGone(ctx context.Context, addr plan.Address, gid, name string) error {
-	return p.wait(ctx, addr, func() (bool, string, error) {
+func (p *Provider) waitGone(ctx context.Context, addr plan.Address, act plan.Action, gid, name string) error {
+	return p.wait(ctx, addr, act, func() (bool, string, error) {
 		c, err := p.getCluster(ctx, gid, name)
 		switch {
 		case isStatus(err, http.StatusServiceUnavailable):
@@ -58,7 +58,7 @@ func (p *Provider) waitGone(ctx context.Context, addr plan.Address, gid, name st
 
 var errTimeout = errors.New("timed out")
 
-func (p *Provider) wait(ctx context.Context, addr plan.Address, poll func() (bool, string, error), goal string) error {
+func (p *Provider) wait(ctx context.Context, addr plan.Address, act plan.Action, poll func() (bool, string, error), goal string) error {
 	start := p.cfg.Now()
 	last := ""
 	for {
@@ -71,7 +71,7 @@ func (p *Provider) wait(ctx context.Context, addr plan.Address, poll func() (boo
 			return nil
 		}
 		last = state
-		p.emit(event.Event{Type: event.Progress, Address: addr, Message: state, Elapsed: elapsed})
+		p.emit(event.Event{Type: event.Progress, Address: addr, Action: act, Message: state, Elapsed: elapsed})
 		if elapsed >= p.cfg.Timeout {
 			return fmt.Errorf("%w after %s waiting for the cluster to be %s (still %s); run again to resume waiting",
 				errTimeout, elapsed.Round(time.Second), goal, last)
