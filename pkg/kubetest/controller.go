@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -100,7 +101,7 @@ func (c *Controller) stop() {
 }
 
 func (c *Controller) reconcile(ctx context.Context, region string) {
-	cs := c.env.Clientset(region)
+	cs := kubernetes.NewForConfigOrDie(c.env.quietConfig(region))
 	if nss, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err == nil {
 		for i := range nss.Items {
 			c.namespace(ctx, region, cs, &nss.Items[i])
@@ -219,7 +220,7 @@ func (c *Controller) namespace(ctx context.Context, region string, cs kubernetes
 		}
 		return
 	}
-	dc := c.env.Dynamic(region)
+	dc := dynamic.NewForConfigOrDie(c.env.quietConfig(region))
 	lists, err := cs.Discovery().ServerPreferredNamespacedResources()
 	if err != nil && len(lists) == 0 {
 		return

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -105,3 +106,37 @@ func DecodeManifests(data []byte) ([]*unstructured.Unstructured, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// InstallPrometheusOperatorCRDs installs minimal ServiceMonitor and
+// PrometheusRule CRDs (monitoring.coreos.com/v1, schema left open), enough
+// for a region to accept the monitoring objects as a cluster running the
+// Prometheus Operator would.
+func (e *Env) InstallPrometheusOperatorCRDs(ctx context.Context, region string) error {
+	dir, err := os.MkdirTemp(e.dir, "crds-")
+	if err != nil {
+		return err
+	}
+	for _, k := range []struct{ kind, plural string }{{"ServiceMonitor", "servicemonitors"}, {"PrometheusRule", "prometheusrules"}} {
+		crd := fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: %[2]s.monitoring.coreos.com
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: {kind: %[1]s, plural: %[2]s, listKind: %[1]sList, singular: %[3]s}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+`, k.kind, k.plural, strings.ToLower(k.kind))
+		if err := os.WriteFile(filepath.Join(dir, k.plural+".yaml"), []byte(crd), 0o644); err != nil {
+			return err
+		}
+	}
+	return installCRDs(ctx, e.Dynamic(region), dir)
+}

@@ -184,6 +184,14 @@ func (e *Env) RESTConfig(region string) *rest.Config {
 	return rest.CopyConfig(e.servers[region].cfg)
 }
 
+// quietConfig is RESTConfig without API deprecation warnings, for the
+// harness's own clients.
+func (e *Env) quietConfig(region string) *rest.Config {
+	c := e.RESTConfig(region)
+	c.WarningHandler = rest.NoWarnings{}
+	return c
+}
+
 // Clientset is a typed client for a region.
 func (e *Env) Clientset(region string) kubernetes.Interface {
 	return kubernetes.NewForConfigOrDie(e.RESTConfig(region))

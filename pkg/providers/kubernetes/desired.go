@@ -1,0 +1,65 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+// Desired returns the region's objects from the templates. It needs no
+// cluster. Secret values come from in (plan.Unknown until the producing
+// provider has applied); generated secrets are plan.Unknown and resolved at
+// apply time, keeping the live value when there is one.
+func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.Resource, error) {
+	docs, err := objects(p.st, p.region, in)
+	if err != nil {
+		return nil, p.wrap(err)
+	}
+	if p.mutate != nil {
+		p.mutate(docs)
+	}
+	ns := p.st.Spec.Workload.Namespace
+	nsAddr := p.address("Namespace", "", ns)
+	out := make([]provider.Resource, 0, len(docs))
+	for _, d := range docs {
+		kind, name, namespace := kindOf(d), nameOf(d), namespaceOf(d)
+		r := provider.Resource{Address: p.address(kind, namespace, name), Doc: d}
+		if namespace != "" {
+			r.DependsOn = append(r.DependsOn, nsAddr)
+		}
+		switch kind {
+		case "Deployment":
+			r.DependsOn = append(r.DependsOn,
+				p.address("ServiceAccount", ns, AppName), p.address("ConfigMap", ns, AppName+"-config"),
+				p.address("Secret", ns, atlasSecret), p.address("Secret", ns, authSecret))
+			if on(p.st.Spec.Workload.Redis.Enabled) {
+				r.DependsOn = append(r.DependsOn, p.address("Secret", ns, RedisName), p.address("StatefulSet", ns, RedisName))
+			}
+			r.ReplaceOn = []string{"spec.selector"}
+		case "StatefulSet":
+			r.DependsOn = append(r.DependsOn, p.address("ServiceAccount", ns, name), p.address("Secret", ns, name),
+				p.address("Service", ns, name))
+			r.ReplaceOn = []string{"spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"}
+		case "HorizontalPodAutoscaler", "PodDisruptionBudget":
+			r.DependsOn = append(r.DependsOn, p.address("Deployment", ns, AppName))
+		case "HTTPRoute", "Ingress":
+			r.DependsOn = append(r.DependsOn, p.address("Service", ns, AppName))
+			r.Produces = []string{fmt.Sprintf(provider.OutIngressAddress, p.region)}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func on(b *bool) bool { return b != nil && *b }
+
+// address names an object: "namespace/name", or "name" when cluster-scoped.
+func (p *Provider) address(kind, namespace, name string) plan.Address {
+	n := name
+	if namespace != "" {
+		n = namespace + "/" + name
+	}
+	return plan.Address{Provider: Name, Scope: "region/" + p.region, Region: p.region, Kind: kind, Name: n}
+}

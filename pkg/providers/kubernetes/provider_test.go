@@ -1,0 +1,344 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/neko-defense/nekoctl/pkg/kubetest"
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+// TestLifecycle: apply from empty, no perpetual diff, one field changed is
+// one update, a removed object is pruned, foreign objects survive up and
+// down, and down releases a namespace that holds foreign objects.
+func TestLifecycle(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	ctx := context.Background()
+	const region = "us-east"
+	st := isolatedStack("life")
+	out := upstream()
+	p := newProvider(t, st, region, nil)
+
+	first := planRegion(t, p, out, provider.Options{})
+	n := countActions(first)
+	if n[plan.Create] < 15 || n[plan.Update]+n[plan.Delete]+n[plan.Replace] != 0 {
+		t.Fatalf("first plan: want only creates, got %v:\n%s", n, strings.Join(actions(first, false), "\n"))
+	}
+	applyAll(t, p, first, out)
+	if got, _ := out.Get(fmt.Sprintf(provider.OutIngressAddress, region)); got != gatewayAddress[region] {
+		t.Errorf("published address = %v, want %s", got, gatewayAddress[region])
+	}
+	cs := env.Clientset(region)
+	if _, err := env.Dynamic(region).Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "servicemonitors"}).
+		Namespace("life").Get(ctx, AppName, metav1.GetOptions{}); err != nil {
+		t.Errorf("ServiceMonitor not applied where the CRD exists: %v", err)
+	}
+	auth, err := cs.CoreV1().Secrets("life").Get(ctx, authSecret, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(auth.Data["JWT_SECRET"]) < 32 {
+		t.Errorf("generated JWT_SECRET has %d bytes, want at least 32", len(auth.Data["JWT_SECRET"]))
+	}
+
+	// A fresh provider and output store (a new `nekoctl plan` run) sees no changes.
+	calls := &counter{}
+	p2 := New(st, region, calls.wrap(env.RESTConfig(region)), Config{})
+	again := planRegion(t, p2, upstream(), provider.Options{})
+	if got := actions(again, true); len(got) != 0 {
+		t.Fatalf("plan after up is not empty:\n%s\nfields: %v", strings.Join(got, "\n"), fieldsOf(again))
+	}
+	t.Logf("plan of %d objects after up: %d API requests", len(again), calls.n.Load())
+
+	// Generated secrets are kept across applies.
+	auth2, _ := cs.CoreV1().Secrets("life").Get(ctx, authSecret, metav1.GetOptions{})
+	if string(auth2.Data["JWT_SECRET"]) != string(auth.Data["JWT_SECRET"]) {
+		t.Error("JWT_SECRET changed without a change in the spec")
+	}
+
+	// One field changed: one update with that field.
+	st.Spec.Regions[0].Replicas.Max = 12
+	one := planRegion(t, p, out, provider.Options{})
+	got := actions(one, true)
+	if len(got) != 1 || got[0] != "update HorizontalPodAutoscaler life/neko-api" {
+		t.Fatalf("after raising max replicas: %v", got)
+	}
+	if f := fieldsOf(one); len(f) != 1 || f[0] != "spec.maxReplicas: 10 → 12" {
+		t.Errorf("fields = %v, want [spec.maxReplicas: 10 → 12]", f)
+	}
+	applyAll(t, p, one, out)
+	if got := actions(planRegion(t, p, out, provider.Options{}), true); len(got) != 0 {
+		t.Fatalf("plan after the update is not empty: %v", got)
+	}
+
+	// An object removed from the spec is pruned.
+	st.Spec.Workload.Monitoring.Dashboards = new(bool)
+	pruned := planRegion(t, p, out, provider.Options{})
+	if got := actions(pruned, true); len(got) != 1 || got[0] != "delete ConfigMap life/neko-api-dashboard" {
+		t.Fatalf("after turning dashboards off: %v", got)
+	}
+	applyAll(t, p, pruned, out)
+	if _, err := cs.CoreV1().ConfigMaps("life").Get(ctx, AppName+"-dashboard", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("dashboard ConfigMap still there: %v", err)
+	}
+
+	// Foreign objects in the same namespace: never planned, never touched.
+	foreign := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "someone-elses", Namespace: "life",
+		Labels: map[string]string{"app.kubernetes.io/managed-by": "helm"}}, Data: map[string]string{"k": "v"}}
+	if _, err := cs.CoreV1().ConfigMaps("life").Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(planRegion(t, p, out, provider.Options{}), true); len(got) != 0 {
+		t.Fatalf("a foreign object changed the plan: %v", got)
+	}
+
+	// down: everything owned goes; the namespace is kept for the foreign
+	// object, without nekoctl's labels.
+	down := planRegion(t, p, out, provider.Options{Destroy: true})
+	if n := countActions(down); n[plan.Delete] != len(down) {
+		t.Fatalf("down plan: %v", actions(down, false))
+	}
+	if !contains(notesOf(down), "holds objects nekoctl does not own (ConfigMap someone-elses)") {
+		t.Errorf("down plan does not say the namespace is kept: %v", notesOf(down))
+	}
+	applyAll(t, p, down, out)
+	if _, err := cs.CoreV1().ConfigMaps("life").Get(ctx, "someone-elses", metav1.GetOptions{}); err != nil {
+		t.Errorf("foreign ConfigMap did not survive down: %v", err)
+	}
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, "life", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("namespace with a foreign object was deleted: %v", err)
+	}
+	if ns.Labels[LabelPartOf] != "" || ns.Labels[LabelStack] != "" {
+		t.Errorf("kept namespace still carries nekoctl labels: %v", ns.Labels)
+	}
+	assertNothingOwned(t, region, "life")
+	if got := actions(planRegion(t, p, out, provider.Options{Destroy: true}), true); len(got) != 0 {
+		t.Errorf("second down plans changes: %v", got)
+	}
+}
+
+// TestDownLeavesNothing: up then down in a region without the Prometheus
+// Operator; monitoring objects are skipped with a note.
+func TestDownLeavesNothing(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	ctx := context.Background()
+	const region = "eu-west"
+	st := isolatedStack("gone")
+	out := upstream()
+	p := newProvider(t, st, region, nil)
+	up := planRegion(t, p, out, provider.Options{})
+	if !contains(notesOf(up), "skipped: the cluster does not serve monitoring.coreos.com/v1/ServiceMonitor") {
+		t.Errorf("no note about the missing Prometheus Operator CRDs: %v", notesOf(up))
+	}
+	applyAll(t, p, up, out)
+	if got := actions(planRegion(t, p, out, provider.Options{}), true); len(got) != 0 {
+		t.Fatalf("plan after up is not empty: %v", got)
+	}
+	down := planRegion(t, p, out, provider.Options{Destroy: true})
+	applyAll(t, p, down, out)
+	assertNothingOwned(t, region, "gone")
+	kubetestWait(t, func() bool {
+		_, err := env.Clientset(region).CoreV1().Namespaces().Get(ctx, "gone", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+}
+
+// TestForeignObjectWithOurName: an object nekoctl would create but that
+// someone else owns stops the plan and is left alone.
+func TestForeignObjectWithOurName(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	ctx := context.Background()
+	const region = "eu-west"
+	cs := env.Clientset(region)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "clash", Labels: map[string]string{"team": "other"}}}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := newProvider(t, isolatedStack("clash"), region, nil)
+	_, err := tryPlan(p, upstream(), provider.Options{})
+	if err == nil || !strings.Contains(err.Error(), "is not managed by nekoctl") {
+		t.Fatalf("plan over a foreign namespace: err = %v", err)
+	}
+	got, _ := cs.CoreV1().Namespaces().Get(ctx, "clash", metav1.GetOptions{})
+	if got.Labels["team"] != "other" || got.Labels[LabelPartOf] != "" {
+		t.Errorf("foreign namespace was modified: %v", got.Labels)
+	}
+	// down never deletes it either.
+	if down, err := tryPlan(p, upstream(), provider.Options{Destroy: true}); err != nil || len(actions(down, true)) != 0 {
+		t.Errorf("down over a foreign namespace: %v %v", actions(down, true), err)
+	}
+}
+
+// TestFailedRollout: a rollout that fails is reported with its reason; a
+// slow one reports progress and succeeds.
+func TestFailedRollout(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	const region = "asia-pacific"
+	st := isolatedStack("rollout")
+	out := upstream()
+	ev := &events{}
+	p := newProvider(t, st, region, ev)
+	env.Controller().SetRollout(region, "StatefulSet", "rollout", RedisName, kubetest.Rollout{Delay: 1500e6})
+	env.Controller().SetRollout(region, "Deployment", "rollout", AppName, kubetest.Rollout{
+		FailReason:  "ProgressDeadlineExceeded",
+		FailMessage: `ReplicaSet "neko-api-5d4f" has timed out progressing.`,
+	})
+	err := tryApply(p, planRegion(t, p, out, provider.Options{}), out)
+	if err == nil {
+		t.Fatal("apply succeeded with a failing rollout")
+	}
+	for _, want := range []string{"Deployment", "rollout/neko-api", "rollout failed", "ProgressDeadlineExceeded", "has timed out progressing"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	msgs := ev.messages()
+	if !contains(msgs, "StatefulSet rolling out") || !contains(msgs, "StatefulSet rolled out") {
+		t.Errorf("slow StatefulSet rollout reported no progress: %v", msgs)
+	}
+	// Once the controller recovers, the same plan applies cleanly.
+	env.Controller().SetRollout(region, "Deployment", "rollout", AppName, kubetest.Healthy)
+	st.Spec.Workload.Image = "ghcr.io/neko-defense/nekoctl:v1.0.1"
+	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
+	assertNothingOwned(t, region, "rollout")
+}
+
+// TestPodSecurityViolation: plan refuses a pod template that the
+// namespace's restricted level would reject.
+func TestPodSecurityViolation(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	const region = "asia-pacific"
+	st := isolatedStack("psa")
+	out := upstream()
+	p := newProvider(t, st, region, nil)
+	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+
+	p.mutate = func(docs []plan.Document) {
+		for _, d := range docs {
+			if kindOf(d) != "Deployment" {
+				continue
+			}
+			c, _ := lookup(d, []string{"spec", "template", "spec", "containers", "0"})
+			sc := c.(map[string]any)["securityContext"].(map[string]any)
+			sc["allowPrivilegeEscalation"] = true
+			sc["runAsUser"] = int64(0)
+		}
+	}
+	_, err := tryPlan(p, out, provider.Options{})
+	if err == nil {
+		t.Fatal("plan accepted a pod template that violates restricted")
+	}
+	for _, want := range []string{"Pod Security", "Deployment psa/neko-api", "violates PodSecurity", "allowPrivilegeEscalation"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	p.mutate = nil
+	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
+}
+
+// TestUnreachableRegion: a region whose API server does not answer fails
+// alone, with a message naming it; another region still plans.
+func TestUnreachableRegion(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	st := isolatedStack("unreachable")
+	bad := New(st, "eu-west", env.UnreachableConfig(), Config{})
+	_, err := bad.Read(context.Background(), provider.NewOutputs())
+	if err == nil {
+		t.Fatal("Read of an unreachable region succeeded")
+	}
+	for _, want := range []string{"region eu-west", "context eu-west", "API server unreachable"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	good := newProvider(t, st, "us-east", nil)
+	if _, err := tryPlan(good, upstream(), provider.Options{}); err != nil {
+		t.Errorf("a reachable region failed to plan: %v", err)
+	}
+}
+
+func fieldsOf(changes []plan.Change) []string {
+	var out []string
+	for _, c := range changes {
+		for _, f := range c.Fields {
+			out = append(out, fmt.Sprintf("%s: %v → %v", f.Path, f.Before, f.After))
+		}
+	}
+	return out
+}
+
+func notesOf(changes []plan.Change) []string {
+	var out []string
+	for _, c := range changes {
+		out = append(out, c.Notes...)
+	}
+	return out
+}
+
+// assertNothingOwned lists every kind the templates use and fails on any
+// object still labelled part of the stack's inventory.
+func assertNothingOwned(t *testing.T, region, stack string) {
+	t.Helper()
+	ctx := context.Background()
+	sel := metav1.ListOptions{LabelSelector: LabelPartOf + "=" + ApplySetID(isolatedStack(stack))}
+	dc := env.Dynamic(region)
+	gvrs := []schema.GroupVersionResource{
+		{Version: "v1", Resource: "namespaces"}, {Version: "v1", Resource: "configmaps"}, {Version: "v1", Resource: "secrets"},
+		{Version: "v1", Resource: "services"}, {Version: "v1", Resource: "serviceaccounts"},
+		{Group: "apps", Version: "v1", Resource: "deployments"}, {Group: "apps", Version: "v1", Resource: "statefulsets"},
+		{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
+		{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+		{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
+		{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
+		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"},
+		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "referencegrants"},
+	}
+	for _, gvr := range gvrs {
+		l, err := dc.Resource(gvr).List(ctx, sel)
+		if err != nil {
+			t.Fatalf("listing %s: %v", gvr.Resource, err)
+		}
+		for _, u := range l.Items {
+			if u.GetDeletionTimestamp() == nil {
+				t.Errorf("still owned after down: %s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName())
+			}
+		}
+	}
+	l, _ := dc.Resource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).Namespace(stack).
+		List(ctx, metav1.ListOptions{LabelSelector: LabelApplySetID})
+	for _, u := range l.Items {
+		if u.GetDeletionTimestamp() == nil {
+			t.Errorf("inventory left behind: %s", u.GetName())
+		}
+	}
+}
+
+func kubetestWait(t *testing.T, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if cond() {
+			return
+		}
+		if err := sleep(context.Background(), 100e6); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("condition not met after 20s")
+}

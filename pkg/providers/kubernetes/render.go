@@ -1,0 +1,256 @@
+package kubernetes
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/spec"
+	"github.com/neko-defense/nekoctl/templates"
+)
+
+var funcs = template.FuncMap{
+	"q": func(v any) (string, error) {
+		b, err := json.Marshal(fmt.Sprint(v))
+		return string(b), err
+	},
+}
+
+// tmpl is parsed once; the templates are part of the binary.
+var tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "kubernetes/*.yaml", "dashboards/*.json"))
+
+// objects renders a region's objects as plan documents: Secret data values
+// are plain text wrapped in plan.Sensitive (or plan.Unknown when another
+// provider or apply supplies them).
+func objects(st *spec.Stack, region string, out provider.Outputs) ([]plan.Document, error) {
+	v, sl, err := buildValues(st, region, out)
+	if err != nil {
+		return nil, err
+	}
+	var dash bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&dash, "neko-api.json", v); err != nil {
+		return nil, fmt.Errorf("dashboard template: %w", err)
+	}
+	v.Dashboard = dash.String()
+
+	files, err := fs.Glob(templates.FS, "kubernetes/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var docs []plan.Document
+	for _, f := range files {
+		name := path.Base(f)
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := tmpl.ExecuteTemplate(&buf, name, v); err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(&buf, 4096)
+		for {
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return nil, fmt.Errorf("template %s: %w", name, err)
+			}
+			if len(m) == 0 {
+				continue
+			}
+			doc := substitute(m, sl).(map[string]any)
+			if kind, _ := doc["kind"].(string); kind == "Secret" && !v.TLS && nameOf(doc) == tlsSecret {
+				continue
+			}
+			docs = append(docs, doc)
+		}
+	}
+	return docs, nil
+}
+
+// substitute replaces placeholder tokens by their plan values.
+func substitute(v any, sl slots) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = substitute(e, sl)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = substitute(e, sl)
+		}
+		return x
+	case string:
+		if r, ok := sl[x]; ok {
+			return r
+		}
+		return x
+	}
+	return v
+}
+
+// resolver supplies the value of an Unknown leaf at path.
+type resolver func(path []string, v plan.Unknown) (any, error)
+
+// toObject converts a plan document into an object for the API server:
+// Secret data is base64-encoded, Sensitive values are revealed and Unknown
+// values are asked of resolve.
+func toObject(doc plan.Document, resolve resolver) (*unstructured.Unstructured, error) {
+	out, err := convert(nil, doc, resolve)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: out.(map[string]any)}
+	if u.GetKind() == "Secret" {
+		data, _, _ := unstructured.NestedMap(u.Object, "data")
+		for k, val := range data {
+			s, _ := val.(string)
+			data[k] = base64.StdEncoding.EncodeToString([]byte(s))
+		}
+		if data != nil {
+			_ = unstructured.SetNestedMap(u.Object, data, "data")
+		}
+	}
+	return u, nil
+}
+
+func convert(p []string, v any, resolve resolver) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			c, err := convert(append(p[:len(p):len(p)], k), e, resolve)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = c
+		}
+		return m, nil
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			c, err := convert(append(p[:len(p):len(p)], fmt.Sprint(i)), e, resolve)
+			if err != nil {
+				return nil, err
+			}
+			s[i] = c
+		}
+		return s, nil
+	case plan.Sensitive:
+		return x.Reveal(), nil
+	case plan.Unknown:
+		r, err := resolve(p, x)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := r.(plan.Sensitive); ok {
+			return s.Reveal(), nil
+		}
+		return r, nil
+	}
+	return v, nil
+}
+
+// lookup finds the value at path in a document (list indexes as numbers).
+func lookup(doc any, path []string) (any, bool) {
+	cur := doc
+	for _, seg := range path {
+		switch x := cur.(type) {
+		case map[string]any:
+			v, ok := x[seg]
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(seg, &i); err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			cur = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// pathString renders a path as plan field paths do: a.b[0].c.
+func pathString(path []string) string {
+	var b strings.Builder
+	for _, seg := range path {
+		if _, err := strconv.Atoi(seg); err == nil {
+			b.WriteString("[" + seg + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// Render returns a region's objects as multi-document YAML, as nekoctl
+// would apply them. Secret values that other providers supply (the Atlas
+// connection string and password, the origin certificate) are taken from
+// out when known and left empty otherwise; generated secrets (JWT key,
+// admin and Redis passwords) are always left empty: apply generates them
+// once per region. out may be nil.
+func Render(st *spec.Stack, region string, out provider.Outputs) ([]byte, error) {
+	docs, err := objects(st, region, out)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# nekoctl: Kubernetes objects of stack %s, region %s.\n", st.Metadata.Name, region)
+	fmt.Fprintf(&buf, "# Secret values known only at apply time are left empty.\n")
+	for _, d := range docs {
+		u, err := toObject(d, func([]string, plan.Unknown) (any, error) { return "", nil })
+		if err != nil {
+			return nil, err
+		}
+		b, err := yaml.Marshal(u.Object)
+		if err != nil {
+			return nil, err
+		}
+		buf.WriteString("---\n")
+		buf.Write(b)
+	}
+	return buf.Bytes(), nil
+}
+
+func nameOf(doc plan.Document) string {
+	md, _ := doc["metadata"].(map[string]any)
+	n, _ := md["name"].(string)
+	return n
+}
+
+func namespaceOf(doc plan.Document) string {
+	md, _ := doc["metadata"].(map[string]any)
+	n, _ := md["namespace"].(string)
+	return n
+}
+
+func kindOf(doc plan.Document) string {
+	k, _ := doc["kind"].(string)
+	return k
+}

@@ -1,0 +1,48 @@
+package kubernetes
+
+import (
+	"context"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
+
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+// Status reports the rollout state of the region's Deployments and
+// StatefulSets and its public address.
+func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
+	if err := p.clients(); err != nil {
+		return nil, err
+	}
+	members, err := p.listMembers(ctx, nil)
+	if err != nil {
+		return nil, p.readError(err)
+	}
+	var out []provider.Health
+	for _, m := range members {
+		if k := m.GetKind(); k != "Deployment" && k != "StatefulSet" {
+			continue
+		}
+		res, err := status.Compute(m)
+		h := provider.Health{Address: p.address(m.GetKind(), m.GetNamespace(), m.GetName())}
+		if err != nil {
+			h.State, h.Detail = "Unknown", err.Error()
+		} else {
+			h.State, h.Healthy, h.Detail = string(res.Status), res.Status == status.CurrentStatus, res.Message
+			if reason := rolloutFailure(m, res); reason != "" {
+				h.Healthy, h.Detail = false, reason
+			}
+		}
+		out = append(out, h)
+	}
+	addr, err := p.publicAddress(ctx)
+	h := provider.Health{Address: p.address("PublicAddress", "", p.region), State: "Known", Healthy: addr != "", Detail: addr}
+	if err != nil || addr == "" {
+		h.State = "Unknown"
+		if err != nil {
+			h.Detail = apiMessage(err)
+		}
+	}
+	out = append(out, h)
+	return out, nil
+}

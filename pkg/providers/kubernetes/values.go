@@ -1,0 +1,217 @@
+package kubernetes
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/spec"
+)
+
+// Object names and label keys shared by the templates and the provider.
+const (
+	AppName             = "neko-api"
+	RedisName           = "neko-redis"
+	MonitoringNamespace = "monitoring"
+	FieldManager        = "nekoctl"
+
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelStack     = "nekoctl.dev/stack"
+	LabelRegion    = "nekoctl.dev/region"
+	// LabelPartOf and LabelApplySetID follow the ApplySet convention
+	// (KEP-3659): members carry part-of=<id>, the parent carries id=<id>.
+	LabelPartOf               = "applyset.kubernetes.io/part-of"
+	LabelApplySetID           = "applyset.kubernetes.io/id"
+	AnnotationApplySetTooling = "applyset.kubernetes.io/tooling"
+	AnnotationGroupKinds      = "applyset.kubernetes.io/contains-group-kinds"
+)
+
+// Secret names; the TLS Secret holds the Cloudflare origin certificate.
+const (
+	atlasSecret = AppName + "-atlas"
+	authSecret  = AppName + "-auth"
+	tlsSecret   = AppName + "-origin-tls"
+)
+
+// values is what the templates see.
+type values struct {
+	Stack, Region, Namespace, App string
+	ApplySetID                    string
+	Image                         string
+	TLSSecret                     string
+	TLS                           bool
+	Config                        []kv
+	SecretEnv                     []spec.SecretRef
+	Resources                     spec.Resources
+	Replicas                      spec.Replicas
+	Targets                       spec.HPATargets
+	Hostnames                     []string
+	Redis                         redisValues
+	Monitoring                    monitoringValues
+	Exposure                      exposureValues
+	Secrets                       secretValues
+	Dashboard                     string
+}
+
+type kv struct{ Name, Value string }
+
+type redisValues struct {
+	Enabled                        bool
+	Name, Image, Memory, MaxMemory string
+	Storage                        string
+}
+
+type monitoringValues struct {
+	Enabled, ServiceMonitor, Alerts, Dashboards bool
+	Namespace, ScrapeInterval                   string
+}
+
+type exposureValues struct {
+	Type                string
+	Gateway             spec.GatewayRef
+	IngressClass        string
+	ControllerNamespace string
+}
+
+// secretValues hold placeholder tokens; after the YAML is parsed each token
+// is replaced by the plan value it stands for (plan.Sensitive or plan.Unknown).
+type secretValues struct {
+	MongoURI, DBPassword, JWTSecret, AdminPassword, RedisPassword, OriginCert, OriginKey string
+}
+
+// ApplySetID is the id of a region's inventory, computed as KEP-3659
+// prescribes from the parent object's name, namespace, kind and group.
+func ApplySetID(st *spec.Stack) string {
+	ns := st.Spec.Workload.Namespace
+	sum := sha256.Sum256([]byte(inventoryName(st) + "." + ns + ".ConfigMap."))
+	return "applyset-" + base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func inventoryName(st *spec.Stack) string { return "nekoctl-" + st.Metadata.Name + "-inventory" }
+
+// GeneratedKey is the output key under which a generated secret value is
+// resolved at apply time: kept from the live Secret, or new.
+func GeneratedKey(region, secret, key string) string {
+	return fmt.Sprintf("kubernetes/%s/generated/%s/%s", region, secret, key)
+}
+
+// slots pairs placeholder tokens with plan values.
+type slots map[string]any
+
+func (s slots) add(name string, v any) string {
+	tok := "@@nekoctl:" + name + "@@"
+	s[tok] = v
+	return tok
+}
+
+// sensitiveOrUnknown turns an output into a plan leaf value.
+func sensitiveOrUnknown(out provider.Outputs, key string) any {
+	if out == nil {
+		return plan.Unknown{From: key}
+	}
+	switch v := out.Value(key).(type) {
+	case plan.Sensitive, plan.Unknown:
+		return v
+	case string:
+		return plan.NewSensitive(v)
+	case []byte:
+		return plan.NewSensitive(string(v))
+	default:
+		return plan.Unknown{From: key}
+	}
+}
+
+func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, slots, error) {
+	r := st.Spec.Region(region)
+	if r == nil {
+		return nil, nil, fmt.Errorf("region %q is not in the spec", region)
+	}
+	w := st.Spec.Workload
+	sl := slots{}
+	v := &values{
+		Stack: st.Metadata.Name, Region: region, Namespace: w.Namespace, App: AppName,
+		ApplySetID: ApplySetID(st), Image: w.Image, TLSSecret: tlsSecret,
+		TLS:       spec.On(st.Spec.Cloudflare.OriginCert.Enabled),
+		SecretEnv: w.Secrets, Resources: r.Resources, Replicas: r.Replicas, Targets: r.Autoscaling,
+		Hostnames: st.Spec.FQDNs(),
+	}
+	redisOn := spec.On(w.Redis.Enabled)
+	v.Redis = redisValues{Enabled: redisOn, Name: RedisName, Image: w.Redis.Image, Memory: w.Redis.Memory,
+		MaxMemory: redisMaxMemory(w.Redis.Memory), Storage: w.Redis.Storage}
+	m := w.Monitoring
+	v.Monitoring = monitoringValues{Enabled: spec.On(m.Enabled), ServiceMonitor: spec.On(m.ServiceMonitor),
+		Alerts: spec.On(m.Alerts), Dashboards: spec.On(m.Dashboards), Namespace: MonitoringNamespace}
+	if m.ScrapeInterval != nil {
+		v.Monitoring.ScrapeInterval = fmt.Sprintf("%ds", int(m.ScrapeInterval.Seconds()))
+	}
+	e := w.Exposure
+	v.Exposure = exposureValues{Type: e.Type, Gateway: e.Gateway, IngressClass: e.Ingress.ClassName,
+		ControllerNamespace: e.Gateway.Namespace}
+	if e.Type == "ingress" {
+		v.Exposure.ControllerNamespace = e.Ingress.ControllerNamespace
+	}
+
+	cfg := map[string]string{
+		"LISTEN_ADDR":         ":8080",
+		"MONGODB_DATABASE":    st.Spec.Atlas.Database,
+		"ADMIN_USERNAME":      "admin",
+		"CORS_ORIGINS":        strings.Join(corsOrigins(st), ","),
+		"TRUSTED_PROXY_CIDRS": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16",
+		"LOG_LEVEL":           "info",
+	}
+	if redisOn {
+		cfg["REDIS_ADDR"] = RedisName + ":6379"
+	}
+	for k, val := range w.Env {
+		cfg[k] = val
+	}
+	for k, val := range cfg {
+		v.Config = append(v.Config, kv{k, val})
+	}
+	sort.Slice(v.Config, func(i, j int) bool { return v.Config[i].Name < v.Config[j].Name })
+
+	v.Secrets = secretValues{
+		MongoURI:      sl.add("mongo-uri", sensitiveOrUnknown(out, provider.OutMongoURI)),
+		DBPassword:    sl.add("db-password", sensitiveOrUnknown(out, provider.OutDBPassword)),
+		JWTSecret:     sl.add("jwt", plan.Unknown{From: GeneratedKey(region, authSecret, "JWT_SECRET")}),
+		AdminPassword: sl.add("admin", plan.Unknown{From: GeneratedKey(region, authSecret, "ADMIN_PASSWORD")}),
+		RedisPassword: sl.add("redis", plan.Unknown{From: GeneratedKey(region, RedisName, "REDIS_PASSWORD")}),
+		OriginCert:    sl.add("origin-cert", sensitiveOrUnknown(out, provider.OutOriginCert)),
+		OriginKey:     sl.add("origin-key", sensitiveOrUnknown(out, provider.OutOriginKey)),
+	}
+	return v, sl, nil
+}
+
+// corsOrigins are the spec's, or the API hostnames over HTTPS.
+func corsOrigins(st *spec.Stack) []string {
+	if len(st.Spec.Workload.CORSOrigins) > 0 {
+		return st.Spec.Workload.CORSOrigins
+	}
+	var out []string
+	for _, h := range st.Spec.FQDNs() {
+		out = append(out, "https://"+h)
+	}
+	return out
+}
+
+// redisMaxMemory leaves Redis a quarter of its container memory for
+// overhead: "256Mi" gives "192mb".
+func redisMaxMemory(limit string) string {
+	var n int
+	var unit string
+	if _, err := fmt.Sscanf(limit, "%d%s", &n, &unit); err != nil || n <= 0 {
+		return "0"
+	}
+	switch unit {
+	case "Gi", "G":
+		n *= 1024
+	case "Mi", "M":
+	default:
+		return "0"
+	}
+	return fmt.Sprintf("%dmb", n*3/4)
+}

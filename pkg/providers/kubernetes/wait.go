@@ -1,0 +1,186 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/plan"
+)
+
+// waitRollout waits until a Deployment is available or a StatefulSet ready
+// (kstatus Current), reporting progress, and fails with the reason when the
+// rollout fails (progress deadline exceeded, replica failure, image pulls)
+// or does not finish within the rollout timeout.
+func (p *Provider) waitRollout(ctx context.Context, addr plan.Address, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) error {
+	start := p.opts.Now()
+	deadline := start.Add(p.opts.RolloutTimeout)
+	lastReport := start
+	p.emit(event.Progress, addr, "", "waiting for the rollout", start)
+	var last string
+	for {
+		u, err := p.get(ctx, gvr, obj.GetNamespace(), obj.GetName())
+		if err != nil {
+			return fmt.Errorf("%s: reading rollout status: %s", addr, apiMessage(err))
+		}
+		res, err := status.Compute(u)
+		if err != nil {
+			return fmt.Errorf("%s: computing rollout status: %w", addr, err)
+		}
+		observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+		stale := observed < u.GetGeneration()
+		if reason := rolloutFailure(u, res); reason != "" && !stale {
+			return fmt.Errorf("%s: rollout failed: %s", addr, reason)
+		}
+		if reason := p.podFailure(ctx, u); reason != "" && !stale {
+			return fmt.Errorf("%s: rollout failed: %s", addr, reason)
+		}
+		if res.Status == status.CurrentStatus && !stale {
+			p.emit(event.Progress, addr, "", "rolled out", start)
+			return nil
+		}
+		last = res.Message
+		now := p.opts.Now()
+		if now.After(deadline) {
+			return fmt.Errorf("%s: rollout not finished after %s: %s", addr, p.opts.RolloutTimeout, last)
+		}
+		if now.Sub(lastReport) >= p.opts.ProgressInterval {
+			p.emit(event.Progress, addr, "", "rolling out: "+last, start)
+			lastReport = now
+		}
+		if err := sleep(ctx, p.opts.PollInterval); err != nil {
+			return fmt.Errorf("%s: waiting for the rollout: %w", addr, err)
+		}
+	}
+}
+
+// rolloutFailure explains a failed rollout from the object's conditions.
+func rolloutFailure(u *unstructured.Unstructured, res *status.Result) string {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		typ, st, reason, msg := str(m["type"]), str(m["status"]), str(m["reason"]), str(m["message"])
+		switch {
+		case typ == "Progressing" && st == "False",
+			typ == "ReplicaFailure" && st == "True":
+			return strings.TrimSpace(fmt.Sprintf("%s: %s", reason, msg))
+		}
+	}
+	if res.Status == status.FailedStatus {
+		return res.Message
+	}
+	return ""
+}
+
+// podFailure looks at the workload's pods for failures that never reach the
+// Deployment's conditions: image pulls and crash loops.
+func (p *Provider) podFailure(ctx context.Context, u *unstructured.Unstructured) string {
+	sel, _, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
+	if len(sel) == 0 {
+		return ""
+	}
+	var parts []string
+	for k, v := range sel {
+		parts = append(parts, k+"="+v)
+	}
+	pods, err := p.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(u.GetNamespace()).
+		List(ctx, metav1.ListOptions{LabelSelector: strings.Join(parts, ",")})
+	if err != nil {
+		return ""
+	}
+	for _, pod := range pods.Items {
+		statuses, _, _ := unstructured.NestedSlice(pod.Object, "status", "containerStatuses")
+		for _, cs := range statuses {
+			m, _ := cs.(map[string]any)
+			waiting, _, _ := unstructured.NestedMap(m, "state", "waiting")
+			switch r := str(waiting["reason"]); r {
+			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError":
+				return fmt.Sprintf("pod %s: %s: %s", pod.GetName(), r, str(waiting["message"]))
+			}
+		}
+	}
+	return ""
+}
+
+// waitAddress waits for the region's public address (spec override,
+// Gateway or Ingress status).
+func (p *Provider) waitAddress(ctx context.Context, addr plan.Address) (string, error) {
+	start := p.opts.Now()
+	deadline := start.Add(p.opts.AddressTimeout)
+	lastReport := start
+	for {
+		a, err := p.publicAddress(ctx)
+		if err == nil && a != "" {
+			p.emit(event.Progress, addr, "", "public address "+a, start)
+			return a, nil
+		}
+		now := p.opts.Now()
+		if now.After(deadline) {
+			what := fmt.Sprintf("Gateway %s/%s", p.st.Spec.Workload.Exposure.Gateway.Namespace, p.st.Spec.Workload.Exposure.Gateway.Name)
+			if p.st.Spec.Workload.Exposure.Type == "ingress" {
+				what = "Ingress " + p.st.Spec.Workload.Namespace + "/" + AppName
+			}
+			detail := "no address in its status"
+			if err != nil {
+				detail = apiMessage(err)
+			}
+			return "", fmt.Errorf("%s: no public address after %s: %s: %s; set regions[].ingressAddress to override",
+				addr, p.opts.AddressTimeout, what, detail)
+		}
+		if now.Sub(lastReport) >= p.opts.ProgressInterval {
+			p.emit(event.Progress, addr, "", "waiting for the public address", start)
+			lastReport = now
+		}
+		if err := sleep(ctx, p.opts.PollInterval); err != nil {
+			return "", err
+		}
+	}
+}
+
+// checkPodSecurity dry-run creates a Pod from a Deployment's or
+// StatefulSet's template in its namespace: Pod Security admission checks
+// pods, not their controllers, so this is how a violation shows before
+// anything rolls out.
+func (p *Provider) checkPodSecurity(ctx context.Context, doc map[string]any) error {
+	obj, err := toObject(doc, func([]string, plan.Unknown) (any, error) { return "", nil })
+	if err != nil {
+		return err
+	}
+	tpl, _, _ := unstructured.NestedMap(obj.Object, "spec", "template")
+	podSpec, _, _ := unstructured.NestedMap(tpl, "spec")
+	if podSpec == nil {
+		return nil
+	}
+	// The check pod runs as the namespace's default service account, which
+	// exists before nekoctl's own; PSA does not look at it.
+	podSpec["serviceAccountName"] = "default"
+	claims, _, _ := unstructured.NestedSlice(obj.Object, "spec", "volumeClaimTemplates")
+	vols, _, _ := unstructured.NestedSlice(podSpec, "volumes")
+	for _, c := range claims {
+		name, _, _ := unstructured.NestedString(c.(map[string]any), "metadata", "name")
+		vols = append(vols, map[string]any{"name": name, "emptyDir": map[string]any{}})
+	}
+	if len(vols) > 0 {
+		podSpec["volumes"] = vols
+	}
+	labels, _, _ := unstructured.NestedMap(tpl, "metadata", "labels")
+	pod := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{
+			"name": obj.GetName() + "-pod-security-check", "namespace": obj.GetNamespace(), "labels": labels,
+		},
+		"spec": podSpec,
+	}}
+	_, err = p.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(obj.GetNamespace()).
+		Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("%s %s/%s: a pod from its template is refused: %s", obj.GetKind(), obj.GetNamespace(), obj.GetName(), apiMessage(err))
+	}
+	return nil
+}
