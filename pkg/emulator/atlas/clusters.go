@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sort"
 	"time"
 )
 
@@ -70,7 +71,7 @@ func (s *Server) createCluster(w http.ResponseWriter, r *http.Request) (int, any
 		return badRequest("INVALID_ATTRIBUTE", "Invalid attribute groupId specified.", "groupId")
 	}
 	defaults(&c)
-	if st, body := validateCluster(&c); st != 0 {
+	if st, body := validateCluster(&c, true); st != 0 {
 		return st, body
 	}
 	normalize(&c)
@@ -173,7 +174,7 @@ func (s *Server) updateCluster(_ http.ResponseWriter, r *http.Request) (int, any
 		tags := *req.Tags
 		next.Tags = &tags
 	}
-	if st, body := validateCluster(&next); st != 0 {
+	if st, body := validateCluster(&next, req.ReplicationSpecs != nil); st != 0 {
 		return st, body
 	}
 	normalize(&next)
@@ -293,6 +294,11 @@ func normalize(c *Cluster) {
 			e, ro, an := *rc.ElectableSpecs, *rc.ReadOnlySpecs, *rc.AnalyticsSpecs
 			rc.EffectiveElectableSpecs, rc.EffectiveReadOnlySpecs, rc.EffectiveAnalyticsSpec = &e, &ro, &an
 		}
+		// Atlas answers with region configs in its own order, not the request's.
+		sort.SliceStable(rs.RegionConfigs, func(i, j int) bool {
+			a, b := rs.RegionConfigs[i], rs.RegionConfigs[j]
+			return a.ProviderName+"/"+a.RegionName < b.ProviderName+"/"+b.RegionName
+		})
 	}
 }
 

@@ -20,7 +20,7 @@ func (s *Server) SeedCluster(groupID string, body []byte) error {
 		return fmt.Errorf("no project %s", groupID)
 	}
 	defaults(&c)
-	if st, b := validateCluster(&c); st != 0 {
+	if st, b := validateCluster(&c, true); st != 0 {
 		return fmt.Errorf("%d %+v", st, b)
 	}
 	normalize(&c)

@@ -55,8 +55,10 @@ func validRegion(provider, region string) bool {
 }
 
 // validateCluster applies Atlas's rules to a full cluster document; it
-// returns status 0 when the document is acceptable.
-func validateCluster(c *Cluster) (int, any) {
+// returns status 0 when the document is acceptable. ordered checks that the
+// region configs are listed by descending priority, as requests must be
+// (answers list them in Atlas's own order).
+func validateCluster(c *Cluster, ordered bool) (int, any) {
 	if c.ClusterType != "REPLICASET" {
 		return badRequest("INVALID_ATTRIBUTE", "The emulator serves replica sets only.", "clusterType")
 	}
@@ -100,7 +102,7 @@ func validateCluster(c *Cluster) (int, any) {
 			p = *rc.Priority
 		}
 		if e > 0 {
-			if p < 1 || p > 7 || p >= lastPriority {
+			if p < 1 || p > 7 || (ordered && p >= lastPriority) {
 				return badRequest("INVALID_ATTRIBUTE",
 					fmt.Sprintf("Region %s: electable regions need priorities from 7 down to 1, each lower than the one before (got %d).", key, p), "priority")
 			}
@@ -134,6 +136,12 @@ func validateCluster(c *Cluster) (int, any) {
 	if electable != 3 && electable != 5 && electable != 7 {
 		return badRequest("INVALID_ATTRIBUTE",
 			fmt.Sprintf("A replica set needs 3, 5 or 7 electable nodes; this one has %d.", electable), "electableSpecs.nodeCount")
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(priorities)))
+	for i := 1; i < len(priorities); i++ {
+		if priorities[i] == priorities[i-1] {
+			return badRequest("INVALID_ATTRIBUTE", fmt.Sprintf("Two regions have priority %d.", priorities[i]), "priority")
+		}
 	}
 	if len(priorities) > 0 && priorities[0] != 7 {
 		return badRequest("INVALID_ATTRIBUTE", "The highest priority region must have priority 7.", "priority")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -58,9 +59,12 @@ func TestUpFromEmptyThenNoChanges(t *testing.T) {
 		t.Fatalf("no CREATING progress event: %+v", e.events.all())
 	}
 	doc, _ := e.srv.ClusterDoc(gid, "neko-prod")
-	rcs := (*doc.ReplicationSpecs)[0].RegionConfigs
-	if len(rcs) != 3 || *rcs[0].Priority != 7 || rcs[0].RegionName != "US_EAST_1" || !*doc.PitEnabled || !*doc.TerminationProtectionEnabled {
-		t.Fatalf("cluster: %+v", rcs)
+	prio := map[string]int{}
+	for _, rc := range (*doc.ReplicationSpecs)[0].RegionConfigs {
+		prio[rc.RegionName] = *rc.Priority
+	}
+	if fmt.Sprint(prio) != "map[AP_NORTHEAST_1:5 EU_WEST_1:6 US_EAST_1:7]" || !*doc.PitEnabled || !*doc.TerminationProtectionEnabled {
+		t.Fatalf("cluster: %v", prio)
 	}
 	sched, _ := e.srv.BackupSchedule(gid, "neko-prod")
 	if *sched.RestoreWindowDays != 7 || sched.Policies[0].PolicyItems[0].RetentionValue != 7 {
@@ -362,7 +366,9 @@ func TestAutoscalingOwnedFieldsIgnored(t *testing.T) {
 	gid, _ := e.srv.ProjectID("neko-defense")
 	// Atlas scales the cluster up by itself.
 	doc, _ := e.srv.ClusterDoc(gid, "neko-prod")
-	for _, rc := range (*doc.ReplicationSpecs)[0].RegionConfigs {
+	rcs := (*doc.ReplicationSpecs)[0].RegionConfigs
+	sort.Slice(rcs, func(i, j int) bool { return *rcs[i].Priority > *rcs[j].Priority }) // requests list them by priority
+	for _, rc := range rcs {
 		rc.ElectableSpecs.InstanceSize, rc.ReadOnlySpecs.InstanceSize, rc.AnalyticsSpecs.InstanceSize = "M30", "M30", "M30"
 		gb := 80.0
 		rc.ElectableSpecs.DiskSizeGB, rc.ReadOnlySpecs.DiskSizeGB, rc.AnalyticsSpecs.DiskSizeGB = &gb, &gb, &gb
