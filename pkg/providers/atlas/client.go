@@ -14,6 +14,8 @@ import (
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 	"go.mongodb.org/atlas-sdk/v20250312020/auth"
 
+	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/spec"
 	"github.com/neko-defense/nekoctl/pkg/version"
 )
 
@@ -178,4 +180,20 @@ func backoff(attempt int, base, maxDelay time.Duration) time.Duration {
 		d = maxDelay
 	}
 	return d + time.Duration(rand.Int64N(int64(d)/2+1))
+}
+
+// Build is what the factory calls: the provider for one run, offline
+// without a client (Desired only), otherwise with a client from the
+// environment for spec.atlas.baseURL. It copies the run's rotation choice
+// into cfg.
+func Build(ctx context.Context, st *spec.Stack, opts provider.Options, getenv func(string) string, httpClient *http.Client, cfg Config) (*Provider, error) {
+	cfg.RotateDBPassword = opts.RotateDBPassword
+	if opts.Offline {
+		return New(st, nil, cfg), nil
+	}
+	client, err := NewClient(ctx, getenv, st.Spec.Atlas.BaseURL, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	return New(st, client, cfg), nil
 }

@@ -50,6 +50,36 @@ func TestNewClientCredentials(t *testing.T) {
 	}
 }
 
+func TestBuild(t *testing.T) {
+	ctx := context.Background()
+	st := guideStack()
+	p, err := atlas.Build(ctx, st, provider.Options{Offline: true}, func(string) string { return "" }, nil, atlas.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := p.Desired(ctx, provider.NewOutputs()); err != nil || len(res) != 7 {
+		t.Fatalf("offline: %d %v", len(res), err)
+	}
+	if _, err := atlas.Build(ctx, st, provider.Options{}, func(string) string { return "" }, nil, atlas.Config{}); !errors.Is(err, atlas.ErrNoCredentials) {
+		t.Fatalf("online without credentials: %v", err)
+	}
+	srv := emu.New(emu.Options{})
+	t.Cleanup(srv.Close)
+	st.Spec.Atlas.BaseURL = srv.URL()
+	env := map[string]string{atlas.EnvClientID: emu.DefaultClientID, atlas.EnvClientSecret: emu.DefaultClientSecret}
+	p, err = atlas.Build(ctx, st, provider.Options{RotateDBPassword: true}, func(k string) string { return env[k] }, nil, atlas.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := p.Read(ctx, provider.NewOutputs())
+	if err != nil || len(live) != 0 {
+		t.Fatalf("read of an empty organization: %v %v", live, err)
+	}
+	if _, err := p.Diff(ctx, nil, nil, provider.Options{RotateDBPassword: true}); err != nil {
+		t.Fatalf("rotation choice not carried into the provider: %v", err)
+	}
+}
+
 func TestRetryTransportHonoursRetryAfter(t *testing.T) {
 	var calls atomic.Int32
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
