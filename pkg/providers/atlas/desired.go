@@ -154,12 +154,14 @@ func (p *Provider) desiredUser(in provider.Outputs, clusterAddr plan.Address) (p
 		// when applying so the connection string is published then.
 		doc["password"] = plan.NewSensitive(current)
 		p.setKept(current)
+		r.Notes = append(r.Notes, "the current password is set again so that the connection string is published once the cluster exists")
 	default:
 		pw, err := p.cfg.Password()
 		if err != nil {
 			return r, err
 		}
 		doc["password"] = plan.NewSensitive(pw)
+		p.setKept("")
 	}
 	if _, ok := doc["password"]; ok {
 		r.Produces = []string{provider.OutDBPassword, provider.OutMongoURI}

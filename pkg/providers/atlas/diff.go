@@ -103,10 +103,10 @@ func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provide
 				c.Produces = []string{provider.OutDBPassword, provider.OutMongoURI}
 			}
 		}
-		if c.Action == plan.Update {
+		if c.Action == plan.Update && !p.cfg.RotateDBPassword && p.keptPassword() == "" {
 			for _, f := range c.Fields {
-				if f.Path == "password" && c.Before != nil {
-					c.Notes = append(c.Notes, "a new password is set: the regions' Secrets are updated with it")
+				if f.Path == "password" {
+					c.Notes = append(c.Notes, "no region's Secret holds the current password: a new one is set and the Secrets are updated with it")
 					break
 				}
 			}

@@ -436,3 +436,36 @@ func TestCreateRefusedWith503IsRetriedAfterReRead(t *testing.T) {
 		t.Fatalf("creates %d, clusters %v", n, e.srv.ClusterNames(gid))
 	}
 }
+
+func TestPasswordWithoutSecretsAndUserRecreated(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	out := e.up(st)
+	gid, _ := e.srv.ProjectID("neko-defense")
+
+	// No Secret holds the password any more: a new one is set, and said so.
+	changes := planWith(t, e.provider(st, false), provider.NewOutputs(), provider.Options{})
+	u := find(changes, atlas.KindDatabaseUser)
+	if u.Action != plan.Update || !strings.Contains(strings.Join(u.Notes, ";"), "no region's Secret") || len(u.Produces) != 2 {
+		t.Fatalf("user without Secret: %s %v %v", u.Action, u.Notes, u.Produces)
+	}
+
+	// The user was deleted in Atlas but the Secrets hold the password: it is recreated with it.
+	if _, err := e.client.DatabaseUsersApi.DeleteDatabaseUser(context.Background(), gid, "admin", "neko-api").Execute(); err != nil {
+		t.Fatal(err)
+	}
+	out.Set(provider.OutDBPassword, plan.NewSensitive("Kept-in-the-Secret-0123456789"))
+	p := e.provider(st, false)
+	changes = planWith(t, p, out, provider.Options{})
+	u = find(changes, atlas.KindDatabaseUser)
+	if u.Action != plan.Create || len(u.Produces) != 2 {
+		t.Fatalf("recreate: %s %v", u.Action, u.Produces)
+	}
+	next := provider.NewOutputs()
+	if err := apply(t, p, changes, next); err != nil {
+		t.Fatal(err)
+	}
+	if pw, _ := e.srv.DatabaseUserPassword(gid, "neko-api"); pw != "Kept-in-the-Secret-0123456789" {
+		t.Fatalf("recreated with another password")
+	}
+}
