@@ -105,4 +105,15 @@ func TestEngineUpRotateAndReplan(t *testing.T) {
 	if secrets.password != "generated-password-02" {
 		t.Fatalf("rotation did not reach the Secret: %s", secrets.password)
 	}
+
+	// down --force: the engine deletes the cluster (after turning its
+	// protection off) before the project that holds it.
+	eng := build(false)
+	planned := eng.Plan(ctx, "neko", provider.Options{Destroy: true, Force: true})
+	if _, err := eng.Apply(ctx, planned); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.srv.ProjectID("neko-defense"); ok {
+		t.Fatal("project left behind")
+	}
 }
