@@ -329,6 +329,7 @@ func (p *Provider) desiredCert() provider.Resource {
 		Address:   p.zoneAddr(KindOriginCert, p.lbHost()),
 		Doc:       plan.Document{"hostnames": p.certHostnames(), "request_type": oc.Type, "requested_validity": oc.ValidityDays},
 		ReplaceOn: []string{"hostnames", "request_type", "requested_validity"},
+		Produces:  []string{provider.OutOriginCert, provider.OutOriginKey},
 	}
 }
 

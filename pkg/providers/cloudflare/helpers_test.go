@@ -94,17 +94,18 @@ func (e *testEnv) outputs() provider.Outputs {
 	return out
 }
 
-// plan runs Desired, Read and Diff with a fresh provider.
+// plan runs Read, Desired and Diff with a fresh provider.
 func (e *testEnv) plan(opts provider.Options) (*Provider, []plan.Change, provider.Outputs, error) {
 	e.t.Helper()
 	p := e.provider()
 	ctx := context.Background()
 	out := e.outputs()
-	desired, err := p.Desired(ctx, out)
+	// The engine's order: every Read, then Desired, then Diff.
+	live, err := p.Read(ctx, out)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	live, err := p.Read(ctx)
+	desired, err := p.Desired(ctx, out)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
@@ -102,6 +103,11 @@ func New(st *spec.Stack, client *cf.Client, cfg Config) *Provider {
 	}
 	return p
 }
+
+var (
+	_ provider.Provider = (*Provider)(nil)
+	_ provider.Statuser = (*Provider)(nil)
+)
 
 // Name implements provider.Provider.
 func (p *Provider) Name() string { return Name }

@@ -156,7 +156,7 @@ func TestOfflineDesiredNeedsNoClient(t *testing.T) {
 	if pools != 3 {
 		t.Errorf("pools = %d, want 3", pools)
 	}
-	if _, err := p.Read(context.Background()); err == nil {
+	if _, err := p.Read(context.Background(), nil); err == nil {
 		t.Error("Read without a client succeeded")
 	}
 }

@@ -21,8 +21,9 @@ var settingIDs = []string{"ssl", "min_tls_version", "always_use_https", "automat
 // Read implements provider.Provider. It makes one call per collection
 // (zone, DNS records by marker, monitors, pools, load balancers, Origin CA
 // certificates), one per ruleset phase and one per owned zone setting, and
-// never a call per owned object.
-func (p *Provider) Read(ctx context.Context) ([]provider.Resource, error) {
+// never a call per owned object. It publishes nothing: the certificate is
+// useless to others without its key, which only the TLS Secret holds.
+func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Resource, error) {
 	if err := p.online(); err != nil {
 		return nil, err
 	}

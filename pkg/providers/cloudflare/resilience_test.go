@@ -177,7 +177,7 @@ func TestWrongTokenIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(globalStack(), c, Config{}).Read(context.Background())
+	_, err = New(globalStack(), c, Config{}).Read(context.Background(), nil)
 	if err == nil || !strings.Contains(err.Error(), "10000: Authentication error") {
 		t.Errorf("err = %v", err)
 	}
@@ -217,7 +217,7 @@ func TestEveryAttemptWaitsOnTheSharedBucket(t *testing.T) {
 	}
 	// A second client of the same run shares the bucket and must wait.
 	c2, _ := NewClient(getenv, &http.Client{Transport: ct}, lim, WithRetryPolicy(noSleep))
-	_, err := New(globalStack(), c2, Config{}).Read(ctx)
+	_, err := New(globalStack(), c2, Config{}).Read(ctx, nil)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "rate") {
 		t.Errorf("second client was not held back by the shared bucket: %v", err)
 	}
