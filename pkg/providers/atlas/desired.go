@@ -145,16 +145,19 @@ func (p *Provider) desiredUser(in provider.Outputs, clusterAddr plan.Address) (p
 		}
 		doc["password"] = plan.NewSensitive(pw)
 		r.Notes = append(r.Notes, "password rotated (--rotate-db-password): every region's Secret is updated")
-	case known && srv != "":
+	case known && srv != "" && p.userIsLive():
 		// Keep the password; publish the connection string for the Secrets.
 		in.Set(provider.OutMongoURI, plan.NewSensitive(mongoURI(srv, a.User, current, a.Database)))
 		p.setKept(current)
 	case known:
-		// The cluster's host is not known yet: set the same password again
-		// when applying so the connection string is published then.
+		// The user or the cluster's host does not exist yet: create the user
+		// with the current password, or set it again, when applying, so that
+		// the connection string is published only once it works.
 		doc["password"] = plan.NewSensitive(current)
 		p.setKept(current)
-		r.Notes = append(r.Notes, "the current password is set again so that the connection string is published once the cluster exists")
+		if p.userIsLive() {
+			r.Notes = append(r.Notes, "the current password is set again so that the connection string is published once the cluster exists")
+		}
 	default:
 		pw, err := p.cfg.Password()
 		if err != nil {

@@ -61,6 +61,8 @@ type Provider struct {
 	groupID string
 	live    *admin.ClusterDescription20240805 // the stack's cluster as last read
 	kept    string                            // the current password, from the Secrets
+	// userLive: the spec's database user exists in Atlas (as last read).
+	userLive bool
 }
 
 var (
@@ -117,6 +119,18 @@ func (p *Provider) project() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.groupID
+}
+
+func (p *Provider) setUserLive(v bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.userLive = v
+}
+
+func (p *Provider) userIsLive() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.userLive
 }
 
 func (p *Provider) setKept(pw string) {

@@ -461,6 +461,9 @@ func TestPasswordWithoutSecretsAndUserRecreated(t *testing.T) {
 	if u.Action != plan.Create || len(u.Produces) != 2 {
 		t.Fatalf("recreate: %s %v", u.Action, u.Produces)
 	}
+	if _, ok := out.Get(provider.OutMongoURI); ok {
+		t.Fatal("the connection string was published before its user exists")
+	}
 	next := provider.NewOutputs()
 	if err := apply(t, p, changes, next); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 		return nil, err
 	}
 	a := p.atlas()
+	p.setUserLive(false)
 	g, _, err := p.client.ProjectsApi.GetGroupByName(ctx, a.Project).Execute()
 	if isStatus(err, http.StatusNotFound) {
 		p.setLive(nil)
@@ -83,6 +84,9 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	for _, u := range users {
 		if labelDoc(u.GetLabels())[TagStack] != p.st.Metadata.Name && u.Username != a.User {
 			continue
+		}
+		if u.Username == a.User && u.DatabaseName == "admin" {
+			p.setUserLive(true)
 		}
 		out = append(out, provider.Resource{Address: p.addr(KindDatabaseUser, u.Username), ID: u.DatabaseName + "/" + u.Username,
 			Doc: liveUserDoc(&u), DependsOn: []plan.Address{projAddr}})
