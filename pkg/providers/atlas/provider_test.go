@@ -39,7 +39,7 @@ func TestUpFromEmptyThenNoChanges(t *testing.T) {
 	if err := apply(t, p, changes, out); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("plan from empty: %d API calls; up: %d API calls (%d mutations)\n%s", planCalls, e.srv.Total(), e.srv.Mutations(), e.srv.CountSummary())
+	t.Logf("plan from empty: %d API calls; up: %d API calls (%d mutations, %d Digest challenges)\n%s", planCalls, e.srv.Total(), e.srv.Mutations(), e.srv.Challenges(), e.srv.CountSummary())
 	if planCalls != 1 || e.srv.Mutations() != 7 {
 		t.Errorf("plan from empty: %d calls (want 1); up: %d mutations (want 7: project, cluster, schedule, user, 3 entries)",
 			planCalls, e.srv.Mutations())
