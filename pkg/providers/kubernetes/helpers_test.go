@@ -2,6 +2,13 @@ package kubernetes
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net/http"
 	"strings"
 	"sync"
@@ -31,9 +38,31 @@ func upstream() provider.Outputs {
 	out := provider.NewOutputs()
 	out.Set(provider.OutMongoURI, plan.NewSensitive("mongodb+srv://neko-api:s3cret@neko-global.abcde.mongodb.net/neko_defense"))
 	out.Set(provider.OutDBPassword, plan.NewSensitive("s3cret"))
-	out.Set(provider.OutOriginCert, plan.NewSensitive("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"))
-	out.Set(provider.OutOriginKey, plan.NewSensitive("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"))
+	out.Set(provider.OutOriginCert, plan.NewSensitive(originCert))
+	out.Set(provider.OutOriginKey, plan.NewSensitive(originKey))
 	return out
+}
+
+// originCert and originKey stand in for the Cloudflare Origin CA pair.
+var originCert, originKey = selfSigned()
+
+func selfSigned() (string, string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "api.nekodefense.example"},
+		DNSNames: []string{"api.nekodefense.example"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
 }
 
 // counter counts API requests.

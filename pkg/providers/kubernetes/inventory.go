@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"syscall"
 	"sort"
 	"strings"
+	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"

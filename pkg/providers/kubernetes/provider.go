@@ -108,6 +108,8 @@ func (p *Provider) clients() error {
 		if cfg.Timeout == 0 {
 			cfg.Timeout = 30 * time.Second
 		}
+		// API server warnings become events: the provider never prints.
+		cfg.WarningHandler = warningSink{p}
 		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 		if err != nil {
 			p.initErr = p.wrap(err)
@@ -144,4 +146,12 @@ func (p *Provider) emit(typ event.Type, addr plan.Address, action plan.Action, m
 		e.Elapsed = p.opts.Now().Sub(started)
 	}
 	p.opts.Events(e)
+}
+
+// warningSink turns API server warnings into events.
+type warningSink struct{ p *Provider }
+
+func (w warningSink) HandleWarningHeader(_ int, _ string, text string) {
+	w.p.emit(event.Warning, plan.Address{Provider: Name, Scope: "region/" + w.p.region, Region: w.p.region},
+		"", "API server warning: "+text, zeroTime)
 }

@@ -59,6 +59,31 @@ func TestLifecycle(t *testing.T) {
 	}
 	t.Logf("plan of %d objects after up: %d API requests", len(again), calls.n.Load())
 
+	// Before Atlas has published the connection string in a run, the
+	// Secret that already holds it is not a change either.
+	if got := actions(planRegion(t, p2, provider.NewOutputs(), provider.Options{}), true); len(got) != 0 {
+		t.Fatalf("plan without upstream values is not empty: %v", got)
+	}
+
+	// A rotated connection string is one update of the Atlas Secret, masked.
+	rotated := upstream()
+	rotated.Set(provider.OutMongoURI, plan.NewSensitive("mongodb+srv://neko-api:n3w-pass@neko-global.abcde.mongodb.net/neko_defense"))
+	rot := planRegion(t, p, rotated, provider.Options{})
+	if got := actions(rot, true); len(got) != 1 || got[0] != "update Secret life/"+atlasSecret {
+		t.Fatalf("after rotating the URI: %v", got)
+	}
+	for _, c := range rot {
+		b, _ := jsonMarshal(c)
+		if strings.Contains(b, "s3cret") || strings.Contains(b, "n3w-pass") {
+			t.Errorf("plan change reveals a secret: %s", b)
+		}
+	}
+	applyAll(t, p, rot, rotated)
+	out = rotated
+	if got := actions(planRegion(t, p, rotated, provider.Options{}), true); len(got) != 0 {
+		t.Fatalf("plan after the rotation is not empty: %v", got)
+	}
+
 	// Generated secrets are kept across applies.
 	auth2, _ := cs.CoreV1().Secrets("life").Get(ctx, authSecret, metav1.GetOptions{})
 	if string(auth2.Data["JWT_SECRET"]) != string(auth.Data["JWT_SECRET"]) {
@@ -341,4 +366,56 @@ func kubetestWait(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not met after 20s")
+}
+
+// TestIngressExposure: with exposure.type ingress the region's address is
+// the Ingress's load-balancer address; a spec override wins.
+func TestIngressExposure(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	ctx := context.Background()
+	const region = "asia-pacific"
+	st := isolatedStack("ingress")
+	st.Spec.Workload.Exposure.Type = "ingress"
+	out := upstream()
+	p := newProvider(t, st, region, nil)
+	changes := planRegion(t, p, out, provider.Options{})
+	if !contains(actions(changes, true), "create Ingress ingress/neko-api") || contains(actions(changes, true), "HTTPRoute") {
+		t.Fatalf("ingress plan: %v", actions(changes, true))
+	}
+	done := make(chan struct{})
+	go func() { // the ingress controller
+		defer close(done)
+		for i := 0; i < 100; i++ {
+			if env.SetIngressAddress(ctx, region, "ingress", AppName, "198.51.100.77") == nil {
+				return
+			}
+			_ = sleep(ctx, 100e6)
+		}
+	}()
+	applyAll(t, p, changes, out)
+	<-done
+	key := fmt.Sprintf(provider.OutIngressAddress, region)
+	if got, _ := out.Get(key); got != "198.51.100.77" {
+		t.Errorf("published address = %v, want 198.51.100.77", got)
+	}
+	st.Spec.Regions[2].IngressAddress = "192.0.2.1"
+	fresh := provider.NewOutputs()
+	if _, err := p.Read(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fresh.Get(key); got != "192.0.2.1" {
+		t.Errorf("address with override = %v, want 192.0.2.1", got)
+	}
+	health, err := p.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range health {
+		if !h.Healthy {
+			t.Errorf("status: %s %s %s", h.Address, h.State, h.Detail)
+		}
+	}
+	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
+	assertNothingOwned(t, region, "ingress")
 }

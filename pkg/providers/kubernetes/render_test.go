@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -51,4 +52,9 @@ func TestRenderGolden(t *testing.T) {
 		}
 		golden(t, "render-ingress-eu-west.yaml", out)
 	})
+}
+
+func jsonMarshal(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }
