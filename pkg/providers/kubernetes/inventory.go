@@ -107,6 +107,8 @@ func parentKinds(u *unstructured.Unstructured) []schema.GroupKind {
 // an object of that kind is applied (ApplySet: the parent's kinds are a
 // superset of its members').
 func (p *Provider) ensureParent(ctx context.Context, gk schema.GroupKind) error {
+	p.invMu.Lock()
+	defer p.invMu.Unlock()
 	cur, err := p.readParent(ctx)
 	if err != nil {
 		return err

@@ -59,6 +59,9 @@ type Provider struct {
 	mapper  meta.RESTMapper
 	manager *ssa.ResourceManager
 	kube    client.Client
+	// invMu serialises inventory updates: the engine may apply several
+	// changes of a region at once.
+	invMu sync.Mutex
 
 	// mutate, when set, changes desired documents (tests inject a
 	// template that Pod Security must refuse).

@@ -55,6 +55,9 @@ type values struct {
 	Exposure                      exposureValues
 	Secrets                       secretValues
 	Dashboard                     string
+	// ConfigChecksum changes the pod template when the ConfigMap changes,
+	// so that a configuration change rolls the pods.
+	ConfigChecksum string
 }
 
 type kv struct{ Name, Value string }
@@ -173,6 +176,11 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 		v.Config = append(v.Config, kv{k, val})
 	}
 	sort.Slice(v.Config, func(i, j int) bool { return v.Config[i].Name < v.Config[j].Name })
+	h := sha256.New()
+	for _, c := range v.Config {
+		fmt.Fprintf(h, "%s=%s\n", c.Name, c.Value)
+	}
+	v.ConfigChecksum = fmt.Sprintf("%x", h.Sum(nil))[:16]
 
 	v.Secrets = secretValues{
 		MongoURI:      sl.add("mongo-uri", sensitiveOrUnknown(out, provider.OutMongoURI)),
