@@ -100,6 +100,9 @@ func (a sdkAPI) send(ctx context.Context, method, path string, body any) (obj, e
 // apiErr describes a Cloudflare error without the request dump, with the
 // service's codes and messages.
 func apiErr(err error) error {
+	if err == nil {
+		return nil
+	}
 	var e *cf.Error
 	if !errors.As(err, &e) {
 		return err

@@ -36,9 +36,8 @@ func (p *Provider) Apply(ctx context.Context, c plan.Change, out provider.Output
 	}
 	doc, err := resolve(c.After, out)
 	if err != nil {
-		return fmt.Errorf("%s: apply failed: %w", c.Address, err)
+		return err
 	}
-	p.emit(event.Started, c.Address, string(c.Action))
 	switch c.Address.Kind {
 	case KindZoneSetting:
 		if retiredNotes[c.Address.Name] != "" {
@@ -60,12 +59,8 @@ func (p *Provider) Apply(ctx context.Context, c plan.Change, out provider.Output
 	default:
 		err = fmt.Errorf("unknown kind %s", c.Address.Kind)
 	}
-	if err != nil {
-		p.emit(event.Failed, c.Address, "")
-		return fmt.Errorf("%s: apply failed: %w", c.Address, apiErr(err))
-	}
-	p.emit(event.Succeeded, c.Address, string(c.Action))
-	return nil
+	// The engine names the resource and the action, and reports the outcome.
+	return apiErr(err)
 }
 
 // Delete implements provider.Provider. Objects already gone count as deleted.
@@ -102,11 +97,7 @@ func (p *Provider) Delete(ctx context.Context, c plan.Change) error {
 			err = nil
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("%s: delete failed: %w", c.Address, apiErr(err))
-	}
-	p.emit(event.Succeeded, c.Address, string(plan.Delete))
-	return nil
+	return apiErr(err)
 }
 
 // resolve replaces Unknown leaves with their outputs; one still unknown is an error.

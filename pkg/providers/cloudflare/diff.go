@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -59,6 +60,7 @@ func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, op
 		}
 		out = append(out, c)
 	}
+	p.orderDeletes(out)
 	if !opts.Destroy {
 		out = append(out, retired...)
 	}
@@ -140,4 +142,53 @@ func (p *Provider) retier(d provider.Resource) provider.Resource {
 		}
 	}
 	return d
+}
+
+// orderDeletes gives deletes the dependencies the engine needs to remove
+// load-balancing objects in an order the API accepts: the load balancer
+// before its pools, pools before the monitor, and a pool dropped from the
+// spec only after the load balancer stopped pointing at it.
+func (p *Provider) orderDeletes(changes []plan.Change) {
+	var lb *plan.Change
+	var pools, monitors []plan.Address
+	for i := range changes {
+		switch c := &changes[i]; c.Address.Kind {
+		case KindLB:
+			lb = c
+		case KindPool:
+			pools = append(pools, c.Address)
+		case KindMonitor:
+			monitors = append(monitors, c.Address)
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		if c.Action != plan.Delete {
+			continue
+		}
+		switch c.Address.Kind {
+		case KindPool:
+			// Deletes run dependents first: a pool goes before the monitor.
+			c.DependsOn = appendNew(c.DependsOn, monitors...)
+			if lb != nil && (lb.Action == plan.Update || lb.Action == plan.Replace) {
+				c.DependsOn = appendNew(c.DependsOn, lb.Address)
+			}
+		case KindLB:
+			c.DependsOn = appendNew(c.DependsOn, pools...)
+		case KindDNSRecord:
+			if lb != nil {
+				c.DependsOn = appendNew(c.DependsOn, lb.Address)
+			}
+		}
+	}
+}
+
+func appendNew(list []plan.Address, add ...plan.Address) []plan.Address {
+	list = slices.Clone(list) // may share an array with the desired resource
+	for _, a := range add {
+		if !slices.Contains(list, a) {
+			list = append(list, a)
+		}
+	}
+	return list
 }
