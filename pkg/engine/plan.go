@@ -46,24 +46,26 @@ func (e *Engine) Plan(ctx context.Context, stack string, opts provider.Options) 
 			}
 		})
 	}
-	// Desired state runs after every Read so that values one provider
-	// learned (addresses, existing secrets) reach the others.
-	e.each(func(i int, pr provider.Provider) {
+	// Desired state runs after every Read, so that values one provider
+	// learned (addresses, existing secrets) reach the others, and in provider
+	// order, so that a provider may consume what an earlier one publishes
+	// while planning (the Atlas connection string for the Kubernetes Secret).
+	for i, pr := range e.Providers {
 		if failed[i] != nil {
-			return
+			continue
 		}
 		desired, err := pr.Desired(ctx, out)
 		if err != nil {
 			failed[i] = fmt.Errorf("building desired state: %w", err)
-			return
+			continue
 		}
 		changes, err := pr.Diff(ctx, desired, live[i], opts)
 		if err != nil {
 			failed[i] = fmt.Errorf("diffing: %w", err)
-			return
+			continue
 		}
 		planned[i] = changes
-	})
+	}
 	for i, err := range failed {
 		p.Changes = append(p.Changes, planned[i]...)
 		if err != nil {

@@ -2,20 +2,88 @@ package factory
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/providers/atlas"
+	"github.com/neko-defense/nekoctl/pkg/providers/cloudflare"
+	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 	"github.com/neko-defense/nekoctl/pkg/spec"
+
+	cfsdk "github.com/cloudflare/cloudflare-go/v7"
+	"k8s.io/client-go/rest"
 )
 
+// httpTimeout bounds one API request; long operations poll instead.
+const httpTimeout = 60 * time.Second
+
+// providers builds Cloudflare, Atlas and one Kubernetes provider per region.
+// Missing credentials fail the command before anything remote is touched; a
+// region whose kubeconfig context cannot be loaded fails only that region.
 func providers(f *cmdutil.Factory) cmdutil.ProvidersFunc {
 	return func(ctx context.Context, st *spec.Stack, opts provider.Options, events event.Sink) ([]provider.Provider, error) {
-		return nil, fmt.Errorf("providers are not wired into this build yet")
+		hc := &http.Client{Timeout: httpTimeout}
+		var cfClient *cfsdk.Client
+		var errs []error
+		if !opts.Offline {
+			var err error
+			if cfClient, err = cloudflare.NewClient(f.Getenv, hc, cloudflare.NewLimiter()); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		atl, err := atlas.Build(ctx, st, opts, f.Getenv, hc, atlas.Config{Now: f.Now, Events: events})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		// Order matters while planning: see engine.Plan.
+		out := []provider.Provider{atl, cloudflare.New(st, cfClient, cloudflare.Config{Now: f.Now, Events: events})}
+		for _, r := range st.Spec.Regions {
+			var cfg *rest.Config
+			if !opts.Offline {
+				c, err := kubernetes.RESTConfig(f.Getenv("KUBECONFIG"), r.KubeContext)
+				if err != nil {
+					out = append(out, unavailable{name: "kubernetes", region: r.Name,
+						err: fmt.Errorf("kubeconfig context %q: %w", r.KubeContext, err)})
+					continue
+				}
+				cfg = c
+			}
+			out = append(out, kubernetes.New(st, r.Name, cfg, kubernetes.Config{Now: f.Now, Events: events}))
+		}
+		return out, nil
 	}
 }
 
 func renderManifests(st *spec.Stack, region string) ([]byte, error) {
-	return nil, fmt.Errorf("rendering is not wired into this build yet")
+	return kubernetes.Render(st, region, provider.NewOutputs())
 }
+
+// unavailable stands in for a provider that could not be built, so that the
+// engine reports it as that provider's failure while the others plan.
+type unavailable struct {
+	name, region string
+	err          error
+}
+
+func (u unavailable) Name() string   { return u.name }
+func (u unavailable) Region() string { return u.region }
+func (u unavailable) Desired(context.Context, provider.Outputs) ([]provider.Resource, error) {
+	return nil, u.err
+}
+func (u unavailable) Read(context.Context, provider.Outputs) ([]provider.Resource, error) {
+	return nil, u.err
+}
+func (u unavailable) Diff(context.Context, []provider.Resource, []provider.Resource, provider.Options) ([]plan.Change, error) {
+	return nil, u.err
+}
+func (u unavailable) Apply(context.Context, plan.Change, provider.Outputs) error { return u.err }
+func (u unavailable) Delete(context.Context, plan.Change) error                  { return u.err }
