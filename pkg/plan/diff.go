@@ -18,7 +18,7 @@ type Field struct {
 // DiffDocuments lists the fields that differ between two documents. Keys are
 // visited in sorted order so results are stable. An Unknown on the desired
 // side always differs unless ignoreUnknown is set, in which case it is taken
-// to match whatever is live.
+// to match whatever is live (unless it says it Changes).
 func DiffDocuments(before, after Document, ignoreUnknown bool) []Field {
 	var out []Field
 	diffValue("", any(before), any(after), ignoreUnknown, &out)
@@ -26,7 +26,7 @@ func DiffDocuments(before, after Document, ignoreUnknown bool) []Field {
 }
 
 func diffValue(path string, b, a any, ignoreUnknown bool, out *[]Field) {
-	if _, ok := a.(Unknown); ok && ignoreUnknown && b != nil {
+	if u, ok := a.(Unknown); ok && ignoreUnknown && b != nil && !u.Changes {
 		return
 	}
 	switch av := a.(type) {

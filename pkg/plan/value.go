@@ -43,6 +43,14 @@ func (s Sensitive) Equal(o Sensitive) bool         { return s.value == o.value }
 // address or a connection string. From names the output that will supply it.
 type Unknown struct {
 	From string `json:"known_after_apply"`
+	// Changes says the value will differ from the live one (a rotated
+	// secret), so a diff must not take the live value as a match.
+	Changes bool `json:"changes,omitempty"`
 }
 
-func (u Unknown) String() string { return "(known after apply)" }
+func (u Unknown) String() string {
+	if u.Changes {
+		return "(new value after apply)"
+	}
+	return "(known after apply)"
+}

@@ -145,6 +145,10 @@ func (p *Provider) desiredUser(in provider.Outputs, clusterAddr plan.Address) (p
 		}
 		doc["password"] = plan.NewSensitive(pw)
 		r.Notes = append(r.Notes, "password rotated (--rotate-db-password): every region's Secret is updated")
+		// Consumers must plan a change now and wait for this user's update.
+		for _, k := range []string{provider.OutDBPassword, provider.OutMongoURI} {
+			in.Set(k, plan.Unknown{From: k, Changes: true})
+		}
 	case known && srv != "" && p.userIsLive():
 		// Keep the password; publish the connection string for the Secrets.
 		in.Set(provider.OutMongoURI, plan.NewSensitive(mongoURI(srv, a.User, current, a.Database)))
