@@ -31,13 +31,13 @@ func (s Sensitive) Digest() string {
 	return hex.EncodeToString(h[:8])
 }
 
-func (s Sensitive) String() string                 { return Mask }
-func (s Sensitive) GoString() string               { return Mask }
-func (s Sensitive) Format(f fmt.State, _ rune)     { _, _ = io.WriteString(f, Mask) }
-func (s Sensitive) MarshalJSON() ([]byte, error)   { return json.Marshal(Mask) }
-func (s Sensitive) MarshalText() ([]byte, error)   { return []byte(Mask), nil }
-func (s Sensitive) MarshalYAML() (any, error)      { return Mask, nil }
-func (s Sensitive) Equal(o Sensitive) bool         { return s.value == o.value }
+func (s Sensitive) String() string               { return Mask }
+func (s Sensitive) GoString() string             { return Mask }
+func (s Sensitive) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, Mask) }
+func (s Sensitive) MarshalJSON() ([]byte, error) { return json.Marshal(Mask) }
+func (s Sensitive) MarshalText() ([]byte, error) { return []byte(Mask), nil }
+func (s Sensitive) MarshalYAML() (any, error)    { return Mask, nil }
+func (s Sensitive) Equal(o Sensitive) bool       { return s.value == o.value }
 
 // Unknown marks a value known only after apply, such as a region's public
 // address or a connection string. From names the output that will supply it.
