@@ -55,6 +55,7 @@ type proc struct {
 }
 
 func startProc(cmd *exec.Cmd) (*proc, error) {
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
