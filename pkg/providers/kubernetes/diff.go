@@ -47,7 +47,7 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 	var changes []plan.Change
 	var violations []string
 	for _, d := range desired {
-		c, err := p.diffOne(ctx, d, liveBy)
+		c, err := p.diffOne(ctx, d, liveBy, nsExists)
 		if err != nil {
 			return nil, p.readError(err)
 		}
@@ -79,7 +79,7 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 	return changes, nil
 }
 
-func (p *Provider) diffOne(ctx context.Context, d provider.Resource, liveBy map[plan.Address]provider.Resource) (plan.Change, error) {
+func (p *Provider) diffOne(ctx context.Context, d provider.Resource, liveBy map[plan.Address]provider.Resource, nsExists bool) (plan.Change, error) {
 	c := plan.Change{Address: d.Address, After: d.Doc, DependsOn: d.DependsOn, Produces: d.Produces, Notes: d.Notes}
 	gvk := schema.FromAPIVersionAndKind(str(d.Doc["apiVersion"]), kindOf(d.Doc))
 	m, ok, err := p.mapping(gvk.GroupKind(), gvk.Version)
@@ -110,6 +110,18 @@ func (p *Provider) diffOne(ctx context.Context, d provider.Resource, liveBy map[
 	}
 	if !exists {
 		c.Action = plan.Create
+		if namespaceOf(d.Doc) != "" && !nsExists {
+			return c, nil
+		}
+		// Validate the create now: a dry-run apply reports the API
+		// server's objections with the object and field.
+		obj, err := toObject(d.Doc, func([]string, plan.Unknown) (any, error) { return "", nil })
+		if err != nil {
+			return c, err
+		}
+		if _, _, _, err := p.manager.Diff(ctx, obj, ssa.DiffOptions{}); err != nil {
+			return c, fmt.Errorf("%s: server-side dry-run apply: %s", d.Address, apiMessage(err))
+		}
 		return c, nil
 	}
 	c.ID, c.Before = l.ID, l.Doc

@@ -14,6 +14,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/kubetest"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
 // TestLifecycle: apply from empty, no perpetual diff, one field changed is
@@ -418,4 +419,28 @@ func TestIngressExposure(t *testing.T) {
 	}
 	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
 	assertNothingOwned(t, region, "ingress")
+}
+
+// TestAPIErrorsNameObjectAndField: what the API server refuses is reported
+// at plan time with the object and the field.
+func TestAPIErrorsNameObjectAndField(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	const region = "eu-west"
+	st := isolatedStack("invalid")
+	out := upstream()
+	p := newProvider(t, st, region, nil)
+	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+	st.Spec.Regions[1].Replicas = spec.Replicas{Min: 5, Max: 2}
+	_, err := tryPlan(p, out, provider.Options{})
+	if err == nil {
+		t.Fatal("plan accepted maxReplicas below minReplicas")
+	}
+	for _, want := range []string{"HorizontalPodAutoscaler", "invalid/neko-api", "spec.maxReplicas"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	st.Spec.Regions[1].Replicas = spec.Replicas{Min: 3, Max: 10}
+	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
 }

@@ -46,6 +46,7 @@ func TestRenderGolden(t *testing.T) {
 		st.Spec.Workload.Exposure.Type = "ingress"
 		st.Spec.Workload.Redis.Enabled = new(bool)
 		st.Spec.Workload.Monitoring.Enabled = new(bool)
+		st.Spec.Cloudflare.OriginCert.Enabled = new(bool)
 		out, err := Render(st, "eu-west", nil)
 		if err != nil {
 			t.Fatal(err)
