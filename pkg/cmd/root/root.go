@@ -16,6 +16,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmd/render"
 	"github.com/neko-defense/nekoctl/pkg/cmd/schema"
+	"github.com/neko-defense/nekoctl/pkg/cmd/serve"
 	"github.com/neko-defense/nekoctl/pkg/cmd/status"
 	"github.com/neko-defense/nekoctl/pkg/cmd/validate"
 	versioncmd "github.com/neko-defense/nekoctl/pkg/cmd/version"
@@ -59,6 +60,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		render.NewCmdRender(f, nil),
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
+		serve.NewCmdServe(f, nil),
 	)
 	return cmd
 }
