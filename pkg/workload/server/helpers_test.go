@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/neko-defense/nekoctl/pkg/workload/config"
-	"github.com/neko-defense/nekoctl/pkg/workload/testenv"
 	"github.com/neko-defense/nekoctl/pkg/workload/seed"
 	"github.com/neko-defense/nekoctl/pkg/workload/server"
+	"github.com/neko-defense/nekoctl/pkg/workload/testenv"
 )
 
 // instance is one running API server.
