@@ -27,7 +27,11 @@ type api interface {
 // obj is one API object as decoded JSON.
 type obj = map[string]any
 
-type sdkAPI struct{ c *cf.Client }
+type sdkAPI struct {
+	c *cf.Client
+	// notify reports retries and waits as progress.
+	notify func(string)
+}
 
 type envelope struct {
 	Success    bool            `json:"success"`
@@ -42,6 +46,9 @@ type envelope struct {
 
 func (a sdkAPI) do(ctx context.Context, method, path string, body any) (envelope, error) {
 	var env envelope
+	if a.notify != nil {
+		ctx = withNotify(ctx, a.notify)
+	}
 	var params any
 	if body != nil {
 		b, err := json.Marshal(body)

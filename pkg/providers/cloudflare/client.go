@@ -211,6 +211,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			_, _ = io.Copy(io.Discard, res.Body)
 			_ = res.Body.Close()
 		}
+		notify(ctx, fmt.Sprintf("%s %s: %s; retrying in %s (attempt %d of %d)",
+			req.Method, req.URL.Path, reason(res, err), wait.Round(time.Millisecond), attempt+1, p.MaxAttempts))
 		if err := p.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
@@ -239,4 +241,28 @@ func retryAfter(res *http.Response) (time.Duration, bool) {
 		return time.Until(t), true
 	}
 	return 0, false
+}
+
+func reason(res *http.Response, err error) string {
+	switch {
+	case err != nil:
+		return "connection failed"
+	case res.StatusCode == http.StatusTooManyRequests:
+		return "rate limited (429)"
+	}
+	return fmt.Sprintf("server error (%d)", res.StatusCode)
+}
+
+type notifyKey struct{}
+
+// withNotify attaches a progress reporter that the transport tells about
+// retries and waits.
+func withNotify(ctx context.Context, f func(string)) context.Context {
+	return context.WithValue(ctx, notifyKey{}, f)
+}
+
+func notify(ctx context.Context, msg string) {
+	if f, ok := ctx.Value(notifyKey{}).(func(string)); ok && f != nil {
+		f(msg)
+	}
 }

@@ -96,7 +96,9 @@ func New(st *spec.Stack, client *cf.Client, cfg Config) *Provider {
 	}
 	p := &Provider{st: st, cf: &st.Spec.Cloudflare, cfg: cfg, phaseMu: map[string]*sync.Mutex{}}
 	if client != nil {
-		p.api = sdkAPI{c: client}
+		p.api = sdkAPI{c: client, notify: func(msg string) {
+			p.cfg.Events(event.Event{Time: p.cfg.Now(), Type: event.Progress, Message: "cloudflare: " + msg})
+		}}
 	}
 	for _, ph := range phases {
 		p.phaseMu[ph] = &sync.Mutex{}

@@ -20,6 +20,9 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 		return nil, err
 	}
 	var out []provider.Health
+	if !p.lbEnabled() {
+		return nil, nil
+	}
 	lbs, err := p.api.list(ctx, "zones/"+zoneID+"/load_balancers", nil)
 	if err != nil {
 		return nil, fmt.Errorf("cloudflare: listing load balancers: %w", apiErr(err))
