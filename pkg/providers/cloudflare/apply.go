@@ -146,7 +146,8 @@ func (p *Provider) create(ctx context.Context, addr plan.Address, post func() (o
 		if err == nil {
 			return o, nil
 		}
-		if !outcomeUnknown(err) && !hasCode(err, 81057) && !hasCode(err, 81058) || attempt >= createAttempts {
+		conflict := hasCode(err, 81053) || hasCode(err, 81057) || hasCode(err, 81058)
+		if !outcomeUnknown(err) && !conflict || attempt >= createAttempts {
 			return nil, err
 		}
 		p.emit(event.Progress, addr, "create outcome unknown; re-listing by ownership marker")
@@ -157,6 +158,11 @@ func (p *Provider) create(ctx context.Context, addr plan.Address, post func() (o
 		if found != nil {
 			p.emit(event.Progress, addr, "found the object created by the lost request; adopting it")
 			return found, nil
+		}
+		if conflict {
+			// The name is taken by a record without this stack's marker.
+			return nil, fmt.Errorf("%s is taken by a DNS record nekoctl does not own (it has no %q comment): remove that record or change spec.hostnames: %w",
+				addr.Name, p.marker(), apiErr(err))
 		}
 	}
 }

@@ -274,3 +274,19 @@ func TestRetiredSettingsAreNotesNotFailures(t *testing.T) {
 		t.Errorf("%d calls to retired settings", n)
 	}
 }
+
+func TestHostnameTakenByAForeignRecord(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	if _, err := e.emu.Seed("POST", "/zones/"+e.emu.ZoneID(testZone)+"/dns_records",
+		map[string]any{"name": "www.api", "type": "A", "content": "198.51.100.1", "proxied": true}); err != nil {
+		t.Fatal(err)
+	}
+	p, changes, out := e.mustPlan(provider.Options{})
+	err := e.apply(p, changes, out)
+	if err == nil || !strings.Contains(err.Error(), "www.api.nekodefense.example is taken by a DNS record nekoctl does not own") {
+		t.Errorf("err = %v", err)
+	}
+	if n := e.emu.CallsMatching("POST", "/dns_records"); n != 1 {
+		t.Errorf("POST dns_records = %d, want 1 (no blind retries)", n)
+	}
+}
