@@ -23,7 +23,10 @@ const (
 
 // Store is the Redis side of the response cache.
 type Store struct {
-	rdb     *redis.Client
+	rdb *redis.Client
+	// reads is where lookups go: an autopipeliner that batches the
+	// lookups of concurrent requests into one round trip.
+	reads   redis.Cmdable
 	breaker *breaker.Breaker
 	prefix  string
 
@@ -36,8 +39,8 @@ type Store struct {
 // NewStore returns a cache in rdb. prefix namespaces the keys (it carries
 // the server version, so that two versions never share entries during a
 // rolling upgrade).
-func NewStore(rdb *redis.Client, b *breaker.Breaker, prefix string) *Store {
-	return &Store{rdb: rdb, breaker: b, prefix: prefix, pending: map[string]bool{}}
+func NewStore(rdb *redis.Client, reads redis.Cmdable, b *breaker.Breaker, prefix string) *Store {
+	return &Store{rdb: rdb, reads: reads, breaker: b, prefix: prefix, pending: map[string]bool{}}
 }
 
 // ErrBypass means the cache is not usable now (Redis down, or writes that
@@ -50,7 +53,7 @@ func (s *Store) Get(ctx context.Context, key string) (val []byte, found bool, er
 		return nil, false, ErrBypass
 	}
 	v, err := breaker.Do(s.breaker, func() ([]byte, error) {
-		v, err := s.rdb.Get(ctx, s.prefix+key).Bytes()
+		v, err := s.reads.Get(ctx, s.prefix+key).Bytes()
 		if errors.Is(err, redis.Nil) {
 			return nil, nil
 		}

@@ -32,7 +32,7 @@ type Decision struct {
 // Limiter decides whether a client may make one more request.
 type Limiter struct {
 	limit   int
-	rdb     *redis.Client // nil: local only
+	rdb     redis.Cmdable // nil: local only
 	breaker *breaker.Breaker
 	prefix  string
 	local   *local
@@ -40,7 +40,7 @@ type Limiter struct {
 
 // New returns a limiter allowing limit requests per Window per client.
 // rdb may be nil, then the in-process counters are used.
-func New(limit int, rdb *redis.Client, b *breaker.Breaker, prefix string, now func() time.Time) *Limiter {
+func New(limit int, rdb redis.Cmdable, b *breaker.Breaker, prefix string, now func() time.Time) *Limiter {
 	return &Limiter{limit: limit, rdb: rdb, breaker: b, prefix: prefix, local: newLocal(now)}
 }
 

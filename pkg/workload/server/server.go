@@ -76,6 +76,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	s := &Server{cfg: cfg, log: o.Logger, Metrics: m, Store: st}
 
 	var rdb *redis.Client
+	var hot redis.Cmdable // nil without Redis
 	var redisBreaker *breaker.Breaker
 	if cfg.RedisAddr != "" {
 		rdb = redis.NewClient(&redis.Options{
@@ -85,6 +86,14 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 		})
 		s.redis = rdb
+		// The per-request calls (rate-limit count, cache lookup) go through
+		// an autopipeliner: concurrent requests share round trips and
+		// syscalls, which is most of the cost of a cached answer.
+		ap, err := rdb.AutoPipeline()
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		hot = ap
 		redisBreaker = breaker.New(breaker.Settings{
 			Name: "redis", OpenTimeout: cfg.BreakerOpenTimeout, OnStateChange: onState,
 			IsFailure: func(err error) bool { return err != nil && !errors.Is(err, redis.Nil) },
@@ -110,7 +119,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	gql.Use(graph.DepthLimit{Max: cfg.MaxDepth})
 	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	if rdb != nil {
-		cs := cache.NewStore(rdb, redisBreaker, prefix+"cache:")
+		cs := cache.NewStore(rdb, hot, redisBreaker, prefix+"cache:")
 		resolver.Cache = cs
 		gql.Use(cache.NewExtension(cs, cfg.CacheTTLs, func(r string) { m.Cache.WithLabelValues(r).Inc() }))
 	}
@@ -120,7 +129,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 		return errors.New("internal error")
 	})
 
-	limiter := ratelimit.New(cfg.RateLimitPerMinute, rdb, redisBreaker, prefix+"rl:", o.Now)
+	limiter := ratelimit.New(cfg.RateLimitPerMinute, hot, redisBreaker, prefix+"rl:", o.Now)
 	limited := func(h http.Handler) http.Handler {
 		return ratelimit.Middleware(limiter, cfg.TrustedProxies, func(b string) { m.RateLimited.WithLabelValues(b).Inc() }, h)
 	}
