@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -54,12 +55,26 @@ type Issuer struct {
 	accounts map[string]Account
 	now      func() time.Time
 	parser   *jwt.Parser
+
+	// verified remembers tokens whose signature has been checked, with
+	// their expiry: parsing and checking a JWT is a third of the cost of a
+	// cached answer, and clients send the same token again and again.
+	mu       sync.RWMutex
+	verified map[string]verifiedToken
 }
+
+type verifiedToken struct {
+	id      Identity
+	expires time.Time
+}
+
+// maxVerified bounds the memo; past it, the memo starts over.
+const maxVerified = 10_000
 
 // NewIssuer returns an issuer with the given secret, token lifetime and clock.
 func NewIssuer(secret []byte, ttl time.Duration, accounts map[string]Account, now func() time.Time) *Issuer {
 	return &Issuer{
-		secret: secret, ttl: ttl, accounts: accounts, now: now,
+		secret: secret, ttl: ttl, accounts: accounts, now: now, verified: map[string]verifiedToken{},
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithIssuer(issuer),
@@ -98,14 +113,34 @@ func (i *Issuer) Login(username, password string) (token string, id Identity, ex
 
 // Verify returns the identity in a valid token.
 func (i *Issuer) Verify(token string) (Identity, error) {
-	var c claims
-	if _, err := i.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return i.secret, nil }); err != nil {
+	i.mu.RLock()
+	v, ok := i.verified[token]
+	i.mu.RUnlock()
+	if ok && i.now().Before(v.expires) {
+		return v.id, nil
+	}
+	id, expires, err := i.verify(token)
+	if err != nil {
 		return Identity{}, err
 	}
-	if c.Role != RoleViewer && c.Role != RoleAdmin {
-		return Identity{}, errors.New("token has no valid role")
+	i.mu.Lock()
+	if len(i.verified) >= maxVerified {
+		clear(i.verified)
 	}
-	return Identity{Username: c.Subject, Role: c.Role}, nil
+	i.verified[token] = verifiedToken{id: id, expires: expires}
+	i.mu.Unlock()
+	return id, nil
+}
+
+func (i *Issuer) verify(token string) (Identity, time.Time, error) {
+	var c claims
+	if _, err := i.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return i.secret, nil }); err != nil {
+		return Identity{}, time.Time{}, err
+	}
+	if c.Role != RoleViewer && c.Role != RoleAdmin {
+		return Identity{}, time.Time{}, errors.New("token has no valid role")
+	}
+	return Identity{Username: c.Subject, Role: c.Role}, c.ExpiresAt.Time, nil
 }
 
 type ctxKey struct{}
