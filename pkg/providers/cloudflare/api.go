@@ -31,6 +31,8 @@ type sdkAPI struct {
 	c *cf.Client
 	// notify reports retries and waits as progress.
 	notify func(string)
+	// sem bounds the calls in flight.
+	sem chan struct{}
 }
 
 type envelope struct {
@@ -46,6 +48,14 @@ type envelope struct {
 
 func (a sdkAPI) do(ctx context.Context, method, path string, body any) (envelope, error) {
 	var env envelope
+	if a.sem != nil {
+		select {
+		case a.sem <- struct{}{}:
+			defer func() { <-a.sem }()
+		case <-ctx.Done():
+			return env, ctx.Err()
+		}
+	}
 	if a.notify != nil {
 		ctx = withNotify(ctx, a.notify)
 	}

@@ -290,3 +290,17 @@ func TestHostnameTakenByAForeignRecord(t *testing.T) {
 		t.Errorf("POST dns_records = %d, want 1 (no blind retries)", n)
 	}
 }
+
+func TestReadsRunInParallel(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.run(provider.Options{})
+	const latency = 50 * time.Millisecond
+	e.emu.SetFaults(cfemu.Faults{Latency: latency})
+	start := time.Now()
+	e.mustPlan(provider.Options{})
+	// One after another, the 18 calls would take 18 latencies; four at a
+	// time after the zone lookup they take about six.
+	if took := time.Since(start); took > 12*latency {
+		t.Errorf("plan took %s with %s per call", took, latency)
+	}
+}

@@ -46,6 +46,8 @@ type Config struct {
 	Now func() time.Time
 	// Events receives progress reports (default: discarded).
 	Events event.Sink
+	// Parallelism caps this provider's API calls in flight (default 4).
+	Parallelism int
 }
 
 // Provider implements provider.Provider for one stack's Cloudflare zone.
@@ -94,9 +96,12 @@ func New(st *spec.Stack, client *cf.Client, cfg Config) *Provider {
 	if cfg.Events == nil {
 		cfg.Events = event.Discard
 	}
+	if cfg.Parallelism < 1 {
+		cfg.Parallelism = 4
+	}
 	p := &Provider{st: st, cf: &st.Spec.Cloudflare, cfg: cfg, phaseMu: map[string]*sync.Mutex{}}
 	if client != nil {
-		p.api = sdkAPI{c: client, notify: func(msg string) {
+		p.api = sdkAPI{c: client, sem: make(chan struct{}, cfg.Parallelism), notify: func(msg string) {
 			p.cfg.Events(event.Event{Time: p.cfg.Now(), Type: event.Progress, Message: "cloudflare: " + msg})
 		}}
 	}

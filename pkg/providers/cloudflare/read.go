@@ -2,12 +2,14 @@ package cloudflare
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
@@ -37,15 +39,23 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	p.state.zoneID, p.state.plan = zid, plan
 	p.mu.Unlock()
 
-	var out []provider.Resource
+	// The steps write disjoint parts of st and run at once; the client
+	// bounds how many calls are in flight (Config.Parallelism).
 	steps := []func(context.Context, *liveState) ([]provider.Resource, error){
 		p.readDNS, p.readSettings, p.readRules, p.readLB, p.readCert,
 	}
-	for _, step := range steps {
-		rs, err := step(ctx, &st)
-		if err != nil {
-			return nil, err
-		}
+	results := make([][]provider.Resource, len(steps))
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Go(func() { results[i], errs[i] = step(ctx, &st) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out []provider.Resource
+	for _, rs := range results {
 		out = append(out, rs...)
 	}
 	p.mu.Lock()
@@ -113,14 +123,26 @@ func (p *Provider) readDNS(ctx context.Context, st *liveState) ([]provider.Resou
 }
 
 func (p *Provider) readSettings(ctx context.Context, st *liveState) ([]provider.Resource, error) {
+	want := p.desiredSettings()
+	got := make([]obj, len(want))
+	errs := make([]error, len(want))
+	var wg sync.WaitGroup
+	for i, s := range want {
+		wg.Go(func() {
+			got[i], errs[i] = p.api.get(ctx, p.zonePath(st, "settings/"+s.id))
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("cloudflare: reading zone setting %s: %w", s.id, apiErr(errs[i]))
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var out []provider.Resource
-	for _, s := range p.desiredSettings() {
-		o, err := p.api.get(ctx, p.zonePath(st, "settings/"+s.id))
-		if err != nil {
-			return nil, fmt.Errorf("cloudflare: reading zone setting %s: %w", s.id, apiErr(err))
-		}
-		st.editable[s.id] = o["editable"] != false
-		out = append(out, provider.Resource{Address: p.zoneAddr(KindZoneSetting, s.id), ID: s.id, Doc: plan.Document{"value": o["value"]}})
+	for i, s := range want {
+		st.editable[s.id] = got[i]["editable"] != false
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindZoneSetting, s.id), ID: s.id, Doc: plan.Document{"value": got[i]["value"]}})
 	}
 	return out, nil
 }
@@ -146,13 +168,19 @@ func (p *Provider) getPhase(ctx context.Context, zoneID, phase string) ([]obj, e
 func asList(v any) []any { l, _ := v.([]any); return l }
 
 func (p *Provider) readRules(ctx context.Context, st *liveState) ([]provider.Resource, error) {
+	all := make([][]obj, len(phases))
+	errs := make([]error, len(phases))
+	var wg sync.WaitGroup
+	for i, ph := range phases {
+		wg.Go(func() { all[i], errs[i] = p.getPhase(ctx, st.zoneID, ph) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var out []provider.Resource
-	for _, ph := range phases {
-		rules, err := p.getPhase(ctx, st.zoneID, ph)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rules {
+	for i, ph := range phases {
+		for _, r := range all[i] {
 			ref := str(r, "ref")
 			if !strings.HasPrefix(ref, p.refPrefix()) {
 				st.foreignRules[ph]++
