@@ -144,7 +144,7 @@ func (p *Provider) resolveUnknown(ctx context.Context, addr plan.Address, existi
 }
 
 func (p *Provider) deleteAndWait(ctx context.Context, u *unstructured.Unstructured, gvr schema.GroupVersionResource) error {
-	policy := metav1.DeletePropagationForeground
+	policy := metav1.DeletePropagationBackground
 	err := p.dyn.Resource(gvr).Namespace(u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{PropagationPolicy: &policy})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err

@@ -241,8 +241,13 @@ func (p *Provider) get(ctx context.Context, gvr schema.GroupVersionResource, nam
 	return p.dyn.Resource(gvr).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 }
 
+// isImmutable reports a refusal to change a field in place.
 func isImmutable(err error) bool {
-	return apierrors.IsInvalid(err) && strings.Contains(err.Error(), "immutable")
+	if !apierrors.IsInvalid(err) {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "immutable") || strings.Contains(msg, "updates to statefulset spec for fields other than")
 }
 
 // apiMessage is the API server's explanation, which names the object and

@@ -106,6 +106,22 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("plan after the update is not empty: %v", got)
 	}
 
+	// A field that cannot change in place: a replace, with the reason.
+	st.Spec.Workload.Redis.Storage = "2Gi"
+	repl := planRegion(t, p, out, provider.Options{})
+	if got := actions(repl, true); len(got) != 1 || got[0] != "replace StatefulSet life/"+RedisName {
+		t.Fatalf("after growing Redis storage: %v", got)
+	}
+	for _, c := range repl {
+		if c.Action == plan.Replace && !strings.Contains(c.Reason, "cannot change in place") {
+			t.Errorf("replace reason = %q", c.Reason)
+		}
+	}
+	applyAll(t, p, repl, out)
+	if got := actions(planRegion(t, p, out, provider.Options{}), true); len(got) != 0 {
+		t.Fatalf("plan after the replace is not empty: %v", got)
+	}
+
 	// An object removed from the spec is pruned.
 	st.Spec.Workload.Monitoring.Dashboards = new(bool)
 	pruned := planRegion(t, p, out, provider.Options{})
