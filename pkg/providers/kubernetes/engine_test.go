@@ -82,4 +82,4 @@ func (*seed) Diff(context.Context, []provider.Resource, []provider.Resource, pro
 	return nil, nil
 }
 func (*seed) Apply(context.Context, plan.Change, provider.Outputs) error { return nil }
-func (*seed) Delete(context.Context, plan.Change) error                 { return nil }
+func (*seed) Delete(context.Context, plan.Change) error                  { return nil }
