@@ -37,39 +37,65 @@ func errForbidden(role string) error {
 func errBadInput(msg string) error { return coded(CodeBadInput, msg) }
 
 // ErrorPresenter turns resolver errors into coded GraphQL errors. Store and
-// driver details stay in the server; clients get a stable message.
-func ErrorPresenter(onError func(code string)) graphql.ErrorPresenterFunc {
+// driver details stay in the server (onError gets them, to count and log);
+// clients get a stable message.
+func ErrorPresenter(onError func(code string, err error)) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := present(ctx, err)
 		code, _ := gerr.Extensions["code"].(string)
 		if code == "" {
 			code = "GRAPHQL_VALIDATION_FAILED"
 		}
-		onError(code)
+		onError(code, err)
 		return gerr
 	}
 }
 
 func present(ctx context.Context, err error) *gqlerror.Error {
-	var unavailable *breaker.UnavailableError
-	var gerr *gqlerror.Error
-	switch {
-	case errors.As(err, &unavailable):
-		return withPath(ctx, coded(CodeUnavailable, "the database is unavailable; the request failed fast and can be retried shortly"))
-	case errors.Is(err, store.ErrNotFound):
-		return withPath(ctx, coded(CodeNotFound, "not found"))
-	case errors.Is(err, store.ErrDuplicate):
-		return withPath(ctx, coded(CodeConflict, "a threat actor with this name already exists"))
-	case errors.As(err, &gerr):
-		return graphql.DefaultErrorPresenter(ctx, gerr)
-	case store.IsFailure(err):
-		return withPath(ctx, coded(CodeUnavailable, "the database did not answer in time; retry shortly"))
-	default:
-		return withPath(ctx, coded(CodeInternal, "internal error"))
+	// gqlgen wraps what a resolver returns in a *gqlerror.Error carrying
+	// the path and location; the cause is what decides the answer.
+	var outer *gqlerror.Error
+	errors.As(err, &outer)
+	cause := err
+	for {
+		g, ok := cause.(*gqlerror.Error)
+		if !ok || g.Err == nil {
+			break
+		}
+		cause = g.Err
 	}
+	var unavailable *breaker.UnavailableError
+	switch {
+	case errors.As(cause, &unavailable):
+		return at(ctx, outer, coded(CodeUnavailable, "the database is unavailable; the request failed fast and can be retried shortly"))
+	case errors.Is(cause, store.ErrNotFound):
+		return at(ctx, outer, coded(CodeNotFound, "not found"))
+	case errors.Is(cause, store.ErrDuplicate):
+		return at(ctx, outer, coded(CodeConflict, "a threat actor with this name already exists"))
+	}
+	if inner, ok := cause.(*gqlerror.Error); ok {
+		// A deliberate GraphQL error: ours (coded), or a parse, validation or
+		// limit error from the executor.
+		if outer != nil && outer != inner {
+			return at(ctx, outer, inner)
+		}
+		return inner
+	}
+	// Anything else comes from below (driver, network): never shown as is.
+	if store.IsFailure(cause) {
+		return at(ctx, outer, coded(CodeUnavailable, "the database did not answer in time; retry shortly"))
+	}
+	return at(ctx, outer, coded(CodeInternal, "internal error"))
 }
 
-func withPath(ctx context.Context, e *gqlerror.Error) *gqlerror.Error {
-	e.Path = graphql.GetPath(ctx)
-	return e
+// at places e where the error occurred: the wrapper's path and location.
+func at(ctx context.Context, outer, e *gqlerror.Error) *gqlerror.Error {
+	out := &gqlerror.Error{Message: e.Message, Extensions: e.Extensions, Path: graphql.GetPath(ctx)}
+	if outer != nil {
+		if outer.Path != nil {
+			out.Path = outer.Path
+		}
+		out.Locations = outer.Locations
+	}
+	return out
 }

@@ -123,7 +123,12 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 		resolver.Cache = cs
 		gql.Use(cache.NewExtension(cs, cfg.CacheTTLs, func(r string) { m.Cache.WithLabelValues(r).Inc() }))
 	}
-	gql.SetErrorPresenter(graph.ErrorPresenter(func(code string) { m.GraphQLErrors.WithLabelValues(code).Inc() }))
+	gql.SetErrorPresenter(graph.ErrorPresenter(func(code string, err error) {
+		m.GraphQLErrors.WithLabelValues(code).Inc()
+		if code == graph.CodeInternal {
+			s.log.Error("resolver failed", "error", err)
+		}
+	}))
 	gql.SetRecoverFunc(func(ctx context.Context, v any) error {
 		s.log.Error("panic in resolver", "panic", v)
 		return errors.New("internal error")
