@@ -123,7 +123,10 @@ func NewClient(getenv func(string) string, httpClient *http.Client, limiter *rat
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	hc.Transport = &retryTransport{base: base, limiter: limiter, policy: cfg.retry.withDefaults()}
+	// The client's timeout bounds each attempt, not the retries and the
+	// waits a 429's Retry-After asks for, which may be minutes.
+	hc.Transport = &retryTransport{base: base, limiter: limiter, policy: cfg.retry.withDefaults(), attemptTimeout: hc.Timeout}
+	hc.Timeout = 0
 	ro := []option.RequestOption{
 		option.WithAPIToken(token),
 		option.WithHTTPClient(hc),
@@ -146,9 +149,22 @@ func NewClient(getenv func(string) string, httpClient *http.Client, limiter *rat
 var errOutcomeUnknown = errors.New("the request may have been applied but its response was lost")
 
 type retryTransport struct {
-	base    http.RoundTripper
-	limiter *rate.Limiter
-	policy  RetryPolicy
+	base           http.RoundTripper
+	limiter        *rate.Limiter
+	policy         RetryPolicy
+	attemptTimeout time.Duration
+}
+
+// cancelBody ends an attempt's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 func idempotent(method string) bool {
@@ -175,14 +191,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err := t.limiter.Wait(ctx); err != nil {
 			return nil, err
 		}
-		r := req.Clone(ctx)
-		if body != nil {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-			r.ContentLength = int64(len(body))
-		}
-		r.Header.Set("X-Stainless-Retry-Count", strconv.Itoa(attempt-1))
-		res, err := t.base.RoundTrip(r)
+		res, err := t.try(ctx, req, body, attempt)
 		retry := false
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -217,6 +226,29 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// try makes one attempt, bounded by the attempt timeout; the attempt's
+// context ends when the response body is closed.
+func (t *retryTransport) try(ctx context.Context, req *http.Request, body []byte, attempt int) (*http.Response, error) {
+	cancel := context.CancelFunc(func() {})
+	if t.attemptTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t.attemptTimeout)
+	}
+	r := req.Clone(ctx)
+	if body != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		r.ContentLength = int64(len(body))
+	}
+	r.Header.Set("X-Stainless-Retry-Count", strconv.Itoa(attempt-1))
+	res, err := t.base.RoundTrip(r)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	res.Body = cancelBody{ReadCloser: res.Body, cancel: cancel}
+	return res, nil
 }
 
 // backoff is exponential with equal jitter: a random wait in [d/2, d) where

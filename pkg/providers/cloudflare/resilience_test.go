@@ -246,3 +246,18 @@ func TestBackoffGrowsAndHonoursRetryAfter(t *testing.T) {
 		t.Errorf("Retry-After = %s %v", d, ok)
 	}
 }
+
+func TestClientTimeoutBoundsEachAttemptNotTheWaits(t *testing.T) {
+	emu := cfemu.New(t)
+	emu.AddZone(testZone, cfemu.Pro)
+	emu.RateLimitNext(2)
+	slow := RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
+		return sleepCtx(ctx, 150*time.Millisecond) // longer than the client's timeout
+	}}
+	c, _ := NewClient(func(k string) string {
+		return map[string]string{EnvAPIToken: emu.Token(), EnvBaseURL: emu.URL()}[k]
+	}, &http.Client{Timeout: 100 * time.Millisecond}, rate.NewLimiter(rate.Inf, 1), WithRetryPolicy(slow))
+	if _, _, err := New(globalStack(), c, Config{}).lookupZone(context.Background()); err != nil {
+		t.Errorf("lookup across two waits longer than the timeout: %v", err)
+	}
+}
