@@ -304,3 +304,67 @@ func TestReadsRunInParallel(t *testing.T) {
 		t.Errorf("plan took %s with %s per call", took, latency)
 	}
 }
+
+func TestNewIngressAddressUpdatesOnlyThatPool(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.run(provider.Options{})
+	e.st.Spec.Regions[1].IngressAddress = "lb-eu.example.net"
+	changes := e.run(provider.Options{})
+	want := []string{"update cloudflare[account/" + cfemu.DefaultAccount + `].pool["eu-west"]`}
+	if diff := cmp.Diff(want, pending(changes)); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	for _, p := range e.emu.Pools() {
+		if strings.HasSuffix(p.Name, "_eu-west") && p.Origins[0].Address != "lb-eu.example.net" {
+			t.Errorf("eu-west origin = %s", p.Origins[0].Address)
+		}
+	}
+}
+
+func TestSteeringChangeUpdatesTheBalancerInPlace(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.run(provider.Options{})
+	id := e.emu.LoadBalancers(testZone)[0].ID
+	e.st.Spec.Cloudflare.LoadBalancer.Steering = "dynamic_latency"
+	changes := e.run(provider.Options{})
+	if got := pending(changes); len(got) != 1 || !strings.HasPrefix(got[0], "update ") {
+		t.Errorf("changes = %v", got)
+	}
+	lb := e.emu.LoadBalancers(testZone)[0]
+	if lb.ID != id || lb.SteeringPolicy != "dynamic_latency" {
+		t.Errorf("load balancer = %+v", lb)
+	}
+}
+
+func TestDownWithLostDeleteResponses(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.run(provider.Options{})
+	for _, frag := range []string{"/dns_records/", "/pools/", "/monitors/", "/load_balancers/", "/certificates/"} {
+		e.emu.LoseResponses("DELETE", frag, 1)
+	}
+	e.run(provider.Options{Destroy: true})
+	if n := len(e.emu.Pools()) + len(e.emu.Monitors()) + len(e.emu.LoadBalancers(testZone)) + len(e.emu.Records(testZone)) + e.emu.CertificateCount(); n != 0 {
+		t.Errorf("%d objects left after down", n)
+	}
+}
+
+func TestLoadBalancerDisabledServesAPIFromThePrimary(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.st.Spec.Cloudflare.LoadBalancer.Enabled = spec.Bool(false)
+	e.run(provider.Options{})
+	recs := map[string]string{}
+	for _, r := range e.emu.Records(testZone) {
+		recs[r.Name] = r.Type + " " + r.Content
+	}
+	want := map[string]string{"api." + testZone: "A 203.0.113.10", "www.api." + testZone: "CNAME api." + testZone}
+	if diff := cmp.Diff(want, recs); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if n := len(e.emu.Pools()) + len(e.emu.LoadBalancers(testZone)); n != 0 {
+		t.Errorf("%d load-balancing objects with load balancing off", n)
+	}
+	_, next, _ := e.mustPlan(provider.Options{})
+	if got := pending(next); len(got) != 0 {
+		t.Errorf("second plan: %v", got)
+	}
+}
