@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -108,27 +109,45 @@ func Start(ctx context.Context, opts Options, regions ...string) (_ *Env, err er
 	if err := e.writeAuthFiles(); err != nil {
 		return nil, err
 	}
-	etcdURL, err := e.startEtcd(ctx, bins)
+	var etcdURL string
+	for attempt := 1; attempt <= 3; attempt++ {
+		if etcdURL, err = e.startEtcd(ctx, bins, attempt); err == nil || !errors.Is(err, errExited) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	errs := make([]error, len(regions))
 	for i, r := range regions {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		s, err := e.startAPIServer(bins, r, etcdURL, port)
-		if err != nil {
-			return nil, err
-		}
-		e.procs = append(e.procs, s.proc)
-		e.servers[r] = s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = e.waitReady(ctx, r, s)
+			// A port picked free can be taken before the server binds it
+			// (other test binaries run too): a server that exits while
+			// starting is retried on another port.
+			for attempt := 1; ; attempt++ {
+				port, err := freePort()
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				s, err := e.startAPIServer(bins, r, etcdURL, port)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				mu.Lock()
+				e.procs = append(e.procs, s.proc)
+				e.servers[r] = s
+				mu.Unlock()
+				errs[i] = e.waitReady(ctx, r, s)
+				if errs[i] == nil || attempt == 3 || !exited(s.proc) {
+					return
+				}
+			}
 		}()
 	}
 	wg.Wait()
@@ -225,7 +244,10 @@ func (e *Env) writeAuthFiles() error {
 	return os.WriteFile(filepath.Join(e.dir, "sa.key"), pemKey, 0o600)
 }
 
-func (e *Env) startEtcd(ctx context.Context, bins *Binaries) (string, error) {
+// errExited marks a server that stopped while starting (a port taken meanwhile).
+var errExited = errors.New("exited while starting")
+
+func (e *Env) startEtcd(ctx context.Context, bins *Binaries, attempt int) (string, error) {
 	client, err := freePort()
 	if err != nil {
 		return "", err
@@ -238,7 +260,7 @@ func (e *Env) startEtcd(ctx context.Context, bins *Binaries) (string, error) {
 	pu := "http://127.0.0.1:" + strconv.Itoa(peer)
 	cmd := exec.Command(bins.Etcd,
 		"--name=kubetest",
-		"--data-dir="+filepath.Join(e.dir, "etcd"),
+		"--data-dir="+filepath.Join(e.dir, fmt.Sprintf("etcd-%d", attempt)),
 		"--listen-client-urls="+cu, "--advertise-client-urls="+cu,
 		"--listen-peer-urls="+pu, "--initial-advertise-peer-urls="+pu,
 		"--initial-cluster=kubetest="+pu,
@@ -265,7 +287,7 @@ func (e *Env) startEtcd(ctx context.Context, bins *Binaries) (string, error) {
 		}
 		select {
 		case <-p.done:
-			return "", fmt.Errorf("kubetest: etcd exited:\n%s", e.logs.String())
+			return "", fmt.Errorf("kubetest: etcd %w:\n%s", errExited, tail(e.logs.String(), 4000))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -403,6 +425,15 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+func exited(p *proc) bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func tail(s string, n int) string {

@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	start := time.Now()
 	e, err := kubetest.Start(ctx, kubetest.Options{}, regions...)
 	if err == nil {
 		for _, r := range regions {
@@ -49,6 +50,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "kubernetes: starting the test clusters:", err)
 		os.Exit(1)
 	}
+	fmt.Fprintf(os.Stderr, "kubernetes: %d API servers ready in %s\n", len(regions), time.Since(start).Round(100*time.Millisecond))
 	env = e
 	code := m.Run()
 	e.Stop()
