@@ -61,6 +61,11 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 				c.Notes = append(c.Notes, "Pod Security (restricted) is checked by a server-side dry-run once the namespace exists, before this object is applied")
 			}
 		}
+		if d.Address.Kind == "HTTPRoute" && c.Action != plan.NoOp {
+			if note := p.gatewayNote(ctx); note != "" {
+				c.Notes = append(c.Notes, note)
+			}
+		}
 		changes = append(changes, c)
 	}
 	if len(violations) > 0 {
@@ -263,4 +268,22 @@ func apiMessage(err error) string {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// gatewayNote warns when the Gateway the route attaches to is missing or
+// has no address yet: the region would not be served.
+func (p *Provider) gatewayNote(ctx context.Context) string {
+	r := p.st.Spec.Region(p.region)
+	if r != nil && r.IngressAddress != "" {
+		return ""
+	}
+	g := p.st.Spec.Workload.Exposure.Gateway
+	addr, err := p.publicAddress(ctx)
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Sprintf("Gateway %s/%s does not exist in this cluster: the route is not served and apply waits for its address", g.Namespace, g.Name)
+	case err == nil && addr == "":
+		return fmt.Sprintf("Gateway %s/%s reports no address yet: apply waits for it (or set regions[].ingressAddress)", g.Namespace, g.Name)
+	}
+	return ""
 }

@@ -190,6 +190,12 @@ func TestDownLeavesNothing(t *testing.T) {
 	down := planRegion(t, p, out, provider.Options{Destroy: true})
 	applyAll(t, p, down, out)
 	assertNothingOwned(t, region, "gone")
+
+	// A route to a Gateway that does not exist is planned with a warning.
+	st.Spec.Workload.Exposure.Gateway.Name = "missing"
+	if notes := notesOf(planRegion(t, p, out, provider.Options{})); !contains(notes, "Gateway gateway-system/missing does not exist") {
+		t.Errorf("no note about the missing Gateway: %v", notes)
+	}
 	kubetestWait(t, func() bool {
 		_, err := env.Clientset(region).CoreV1().Namespaces().Get(ctx, "gone", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
