@@ -47,7 +47,7 @@ func (p *Provider) apply(ctx context.Context, c plan.Change, out provider.Output
 	case plan.NoOp:
 		return nil
 	case plan.Delete:
-		return p.Delete(ctx, c)
+		return p.delete(ctx, c)
 	}
 	if c.After == nil {
 		return fmt.Errorf("%s: nothing to apply", c.Address)
