@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/neko-defense/nekoctl/pkg/workload/auth"
 )
@@ -35,6 +36,11 @@ type Extension struct {
 	store *Store
 	ttls  map[string]time.Duration
 	count Counter
+
+	// flight lets one request per key compute a missing answer while the
+	// others that miss at the same moment wait for it: when a popular entry
+	// expires, the database sees one query, not one per client.
+	flight singleflight.Group
 
 	// normalized memoizes the normalized text of recent raw queries.
 	normalized sync.Map
@@ -81,17 +87,23 @@ func (e *Extension) InterceptResponse(ctx context.Context, next graphql.Response
 		return next(ctx)
 	}
 	e.count("miss")
-	resp := next(ctx)
-	if resp != nil && len(resp.Errors) == 0 && resp.Data != nil {
-		// A failed write only costs a later miss; Redis problems are counted
-		// by its breaker.
-		_ = e.store.Set(ctx, key, resp.Data, ttl, tags)
-		if resp.Extensions == nil {
-			resp.Extensions = map[string]any{}
+	v, _, _ := e.flight.Do(key, func() (any, error) {
+		// Detached from this caller's cancellation: others may be waiting
+		// for the answer. The store's deadlines still bound the work.
+		ctx := context.WithoutCancel(ctx)
+		resp := next(ctx)
+		if resp != nil && len(resp.Errors) == 0 && resp.Data != nil {
+			// A failed write only costs a later miss; Redis problems are
+			// counted by its breaker.
+			_ = e.store.Set(ctx, key, resp.Data, ttl, tags)
+			resp.Extensions = map[string]any{"cache": "MISS"}
 		}
-		resp.Extensions["cache"] = "MISS"
-	}
-	return resp
+		return resp, nil
+	})
+	// The response may be shared with other waiters: hand out a copy of
+	// the envelope (the data bytes are never modified).
+	resp := *v.(*graphql.Response)
+	return &resp
 }
 
 // policy returns the TTL and tags of a query: the shortest TTL of its
