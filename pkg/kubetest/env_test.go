@@ -2,6 +2,7 @@ package kubetest
 
 import (
 	"context"
+	"flag"
 	"testing"
 	"time"
 
@@ -10,6 +11,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 )
+
+// The repository's `go test ./... -update` passes -update to every package;
+// this one has no golden files.
+var _ = flag.Bool("update", false, "rewrite golden files (none in this package)")
 
 func TestEnv(t *testing.T) {
 	if testing.Short() {
