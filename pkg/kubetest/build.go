@@ -78,7 +78,7 @@ func CacheDir() (string, error) {
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", err
+		d = os.TempDir() // no HOME (some CI runners)
 	}
 	return filepath.Join(d, "nekoctl-test"), nil
 }
