@@ -89,6 +89,8 @@ func sensitiveString(in provider.Outputs, key string) string {
 		return s.Reveal()
 	case string:
 		return s
+	case []byte:
+		return string(s)
 	}
 	return ""
 }
