@@ -24,6 +24,11 @@ type Rollout struct {
 	// (ProgressDeadlineExceeded, ...) and FailMessage.
 	FailReason  string
 	FailMessage string
+	// PodWaiting, when set, keeps the rollout in progress and creates a pod
+	// of the workload whose container waits with this reason
+	// (ErrImagePull, ImagePullBackOff, CrashLoopBackOff) and PodMessage.
+	PodWaiting string
+	PodMessage string
 }
 
 // Healthy rolls out at once.
@@ -133,6 +138,13 @@ func (c *Controller) deployment(ctx context.Context, region string, cs kubernete
 	now := metav1.Now()
 	st := appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: replicas}
 	switch {
+	case m.PodWaiting != "":
+		c.waitingPod(ctx, cs, d, m)
+		st.UnavailableReplicas = replicas
+		st.Conditions = []appsv1.DeploymentCondition{
+			{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "ReplicaSetUpdated",
+				Message: "rolling out", LastUpdateTime: now, LastTransitionTime: now},
+		}
 	case m.FailReason != "":
 		st.UpdatedReplicas = 0
 		st.UnavailableReplicas = replicas
@@ -307,4 +319,31 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// waitingPod creates one pod of the Deployment whose containers wait with
+// the rollout's reason, as the kubelet reports a failing image pull.
+func (c *Controller) waitingPod(ctx context.Context, cs kubernetes.Interface, d *appsv1.Deployment, m Rollout) {
+	name := d.Name + "-waiting"
+	pod, err := cs.CoreV1().Pods(d.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		pod = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.Namespace, Labels: d.Spec.Template.Labels},
+			Spec: d.Spec.Template.Spec}
+		if pod, err = cs.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			return
+		}
+	} else if err != nil {
+		return
+	}
+	if len(pod.Status.ContainerStatuses) > 0 {
+		return
+	}
+	for _, ctr := range pod.Spec.Containers {
+		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
+			Name: ctr.Name, Image: ctr.Image,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: m.PodWaiting, Message: m.PodMessage}},
+		})
+	}
+	pod.Status.Phase = corev1.PodPending
+	_, _ = cs.CoreV1().Pods(d.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 }

@@ -257,6 +257,19 @@ func TestFailedRollout(t *testing.T) {
 	if !contains(msgs, "StatefulSet rolling out") || !contains(msgs, "StatefulSet rolled out") {
 		t.Errorf("slow StatefulSet rollout reported no progress: %v", msgs)
 	}
+	// An image that cannot be pulled shows on the pods, not in the
+	// Deployment's conditions: it is reported with the kubelet's reason.
+	env.Controller().SetRollout(region, "Deployment", "rollout", AppName, kubetest.Rollout{
+		PodWaiting: "ImagePullBackOff",
+		PodMessage: `Back-off pulling image "ghcr.io/neko-defense/nekoctl:v9.9.9"`,
+	})
+	st.Spec.Workload.Image = "ghcr.io/neko-defense/nekoctl:v9.9.9"
+	err = tryApply(p, planRegion(t, p, out, provider.Options{}), out)
+	if err == nil || !strings.Contains(err.Error(), "ImagePullBackOff") || !strings.Contains(err.Error(), "Back-off pulling image") {
+		t.Errorf("image pull failure: err = %v", err)
+	}
+	_ = env.Clientset(region).CoreV1().Pods("rollout").Delete(context.Background(), AppName+"-waiting", metav1.DeleteOptions{})
+
 	// Once the controller recovers, the same plan applies cleanly.
 	env.Controller().SetRollout(region, "Deployment", "rollout", AppName, kubetest.Healthy)
 	st.Spec.Workload.Image = "ghcr.io/neko-defense/nekoctl:v1.0.1"
