@@ -124,6 +124,10 @@ func (p *Provider) resolveUnknown(ctx context.Context, addr plan.Address, existi
 				}
 			}
 		}
+		if u.Changes {
+			return nil, fmt.Errorf("%s: %s needs the new value of %s, which is not known yet (apply the change that produces it first)",
+				addr, pathString(path), u.From)
+		}
 		if v, ok := lookup(live, path); ok {
 			return v, nil
 		}

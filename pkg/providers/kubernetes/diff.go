@@ -132,10 +132,14 @@ func (p *Provider) diffOne(ctx context.Context, d provider.Resource, liveBy map[
 	c.ID, c.Before = l.ID, l.Doc
 	var pending []plan.Field
 	obj, err := toObject(d.Doc, func(path []string, u plan.Unknown) (any, error) {
-		if v, ok := lookup(l.Doc, path); ok {
+		v, ok := lookup(l.Doc, path)
+		if ok && !u.Changes {
+			return v, nil // the live value stands until its producer says otherwise
+		}
+		pending = append(pending, plan.Field{Path: pathString(path), Before: v, After: u})
+		if ok {
 			return v, nil
 		}
-		pending = append(pending, plan.Field{Path: pathString(path), After: u})
 		return "", nil
 	})
 	if err != nil {

@@ -85,6 +85,27 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("plan after the rotation is not empty: %v", got)
 	}
 
+	// A password the Atlas provider is about to rotate: the Secret is
+	// planned as changing, and applied only with the new value.
+	rotating := upstream()
+	for _, k := range []string{provider.OutMongoURI, provider.OutDBPassword} {
+		rotating.Set(k, plan.Unknown{From: k, Changes: true})
+	}
+	pending := planRegion(t, p, rotating, provider.Options{})
+	if got := actions(pending, true); len(got) != 1 || got[0] != "update Secret life/"+atlasSecret {
+		t.Fatalf("with a rotation pending: %v", got)
+	}
+	if err := tryApply(p, pending, rotating); err == nil || !strings.Contains(err.Error(), "not known yet") {
+		t.Errorf("apply before the new password is known: %v", err)
+	}
+	rotating.Set(provider.OutMongoURI, plan.NewSensitive("mongodb+srv://neko-api:r0tated@neko-global.abcde.mongodb.net/neko_defense"))
+	rotating.Set(provider.OutDBPassword, plan.NewSensitive("r0tated"))
+	applyAll(t, p, pending, rotating)
+	out = rotating
+	if got := actions(planRegion(t, p, out, provider.Options{}), true); len(got) != 0 {
+		t.Fatalf("plan after the password rotation is not empty: %v", got)
+	}
+
 	// Generated secrets are kept across applies.
 	auth2, _ := cs.CoreV1().Secrets("life").Get(ctx, authSecret, metav1.GetOptions{})
 	if string(auth2.Data["JWT_SECRET"]) != string(auth.Data["JWT_SECRET"]) {
