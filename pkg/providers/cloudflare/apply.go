@@ -178,6 +178,10 @@ func findIn(items []obj, match func(obj) bool) obj {
 
 func (p *Provider) applyDNS(ctx context.Context, zoneID string, c plan.Change, doc plan.Document) error {
 	base := "zones/" + zoneID + "/dns_records"
+	if t, _ := doc["type"].(string); t != "A" && t != "AAAA" && t != "CNAME" {
+		// The type followed an address that was unknown when planned.
+		doc["type"] = recordType(doc["content"])
+	}
 	if c.Action == plan.Update {
 		_, err := p.api.send(ctx, http.MethodPatch, base+"/"+c.ID, doc)
 		return err

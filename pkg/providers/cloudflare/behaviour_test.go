@@ -1,6 +1,7 @@
 package cloudflare
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -366,5 +367,39 @@ func TestLoadBalancerDisabledServesAPIFromThePrimary(t *testing.T) {
 	_, next, _ := e.mustPlan(provider.Options{})
 	if got := pending(next); len(got) != 0 {
 		t.Errorf("second plan: %v", got)
+	}
+}
+
+func TestAddressKnownOnlyAtApplyTime(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.st.Spec.Cloudflare.LoadBalancer.Enabled = spec.Bool(false)
+	p := e.provider()
+	ctx := context.Background()
+	out := provider.NewOutputs() // Kubernetes has not reported any address yet
+	live, err := p.Read(ctx, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired, _ := p.Desired(ctx, out)
+	changes, err := p.Diff(ctx, desired, live, provider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		if c.Address.Kind == KindDNSRecord && c.Address.Name == "api."+testZone {
+			if _, ok := c.After["content"].(plan.Unknown); !ok {
+				t.Errorf("api record content = %v, want unknown", c.After["content"])
+			}
+		}
+	}
+	// The region's ingress comes up (a hostname, as on AWS) before the record is applied.
+	out.Set("kubernetes/us-east/ingress_address", "k8s-gw-123.elb.us-east-1.amazonaws.com")
+	if err := e.apply(p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range e.emu.Records(testZone) {
+		if r.Name == "api."+testZone && (r.Type != "CNAME" || r.Content != "k8s-gw-123.elb.us-east-1.amazonaws.com") {
+			t.Errorf("api record = %s %s", r.Type, r.Content)
+		}
 	}
 }
