@@ -3,8 +3,11 @@ package kubernetes
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -117,6 +120,9 @@ func (p *Provider) resolveUnknown(ctx context.Context, addr plan.Address, existi
 		live = liveDoc(existing)
 	}
 	return func(path []string, u plan.Unknown) (any, error) {
+		if u.From == digestKey(p.region) {
+			return p.secretsDigest(ctx)
+		}
 		if out != nil {
 			if v, ok := out.Get(u.From); ok {
 				if _, still := v.(plan.Unknown); !still {
@@ -264,4 +270,30 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// secretsDigest identifies the current values of the Secrets the API pods
+// read, without revealing them.
+func (p *Provider) secretsDigest(ctx context.Context) (string, error) {
+	h := sha256.New()
+	ns := p.st.Spec.Workload.Namespace
+	for _, name := range []string{atlasSecret, authSecret, RedisName} {
+		u, err := p.get(ctx, schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, ns, name)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("reading Secret %s/%s: %s", ns, name, apiMessage(err))
+		}
+		data, _, _ := unstructured.NestedStringMap(u.Object, "data")
+		keys := make([]string, 0, len(data))
+		for k := range data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(h, "%s/%s=%s\n", name, k, data[k])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }

@@ -46,12 +46,19 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 	}
 	var changes []plan.Change
 	var violations []string
+	secretsChange := false
 	for _, d := range desired {
+		if d.Address.Kind == "Deployment" && secretsChange {
+			d.Doc = withChangingDigest(d.Doc, p.region)
+		}
 		c, err := p.diffOne(ctx, d, liveBy, nsExists)
 		if err != nil {
 			return nil, p.readError(err)
 		}
 		delete(liveBy, d.Address)
+		if d.Address.Kind == "Secret" && c.Action != plan.NoOp && c.Action != plan.Create && podSecret(d.Address.Name) {
+			secretsChange = true
+		}
 		if k := d.Address.Kind; (k == "Deployment" || k == "StatefulSet") && c.Action != plan.NoOp {
 			if nsExists {
 				if err := p.checkPodSecurity(ctx, d.Doc); err != nil {
@@ -290,4 +297,24 @@ func (p *Provider) gatewayNote(ctx context.Context) string {
 		return fmt.Sprintf("Gateway %s/%s reports no address yet: apply waits for it (or set regions[].ingressAddress)", g.Namespace, g.Name)
 	}
 	return ""
+}
+
+// podSecret reports the Secrets the API pods read through their environment.
+func podSecret(name string) bool {
+	_, n, _ := strings.Cut(name, "/")
+	return n == atlasSecret || n == authSecret || n == RedisName
+}
+
+// withChangingDigest marks the pod template's secrets digest as changing,
+// so that the Deployment rolls after its Secrets are updated.
+func withChangingDigest(doc plan.Document, region string) plan.Document {
+	v, ok := lookup(doc, []string{"spec", "template", "metadata", "annotations"})
+	ann, _ := v.(map[string]any)
+	if !ok || ann == nil {
+		return doc
+	}
+	if _, ok := ann["nekoctl.dev/secrets-digest"]; ok {
+		ann["nekoctl.dev/secrets-digest"] = plan.Unknown{From: digestKey(region), Changes: true}
+	}
+	return doc
 }

@@ -70,9 +70,10 @@ func TestLifecycle(t *testing.T) {
 	rotated := upstream()
 	rotated.Set(provider.OutMongoURI, plan.NewSensitive("mongodb+srv://neko-api:n3w-pass@neko-global.abcde.mongodb.net/neko_defense"))
 	rot := planRegion(t, p, rotated, provider.Options{})
-	if got := actions(rot, true); len(got) != 1 || got[0] != "update Secret life/"+atlasSecret {
-		t.Fatalf("after rotating the URI: %v", got)
+	if got := actions(rot, true); len(got) != 2 || got[0] != "update Secret life/"+atlasSecret || got[1] != "update Deployment life/neko-api" {
+		t.Fatalf("after rotating the URI (the Secret, then the pods roll): %v", got)
 	}
+	before, _ := cs.AppsV1().Deployments("life").Get(ctx, AppName, metav1.GetOptions{})
 	for _, c := range rot {
 		b, _ := jsonMarshal(c)
 		if strings.Contains(b, "s3cret") || strings.Contains(b, "n3w-pass") {
@@ -81,6 +82,10 @@ func TestLifecycle(t *testing.T) {
 	}
 	applyAll(t, p, rot, rotated)
 	out = rotated
+	after, _ := cs.AppsV1().Deployments("life").Get(ctx, AppName, metav1.GetOptions{})
+	if a, b := after.Spec.Template.Annotations["nekoctl.dev/secrets-digest"], before.Spec.Template.Annotations["nekoctl.dev/secrets-digest"]; a == b || a == "" {
+		t.Errorf("pods not rolled after the Secret changed: digest %q → %q", b, a)
+	}
 	if got := actions(planRegion(t, p, rotated, provider.Options{}), true); len(got) != 0 {
 		t.Fatalf("plan after the rotation is not empty: %v", got)
 	}
@@ -92,7 +97,7 @@ func TestLifecycle(t *testing.T) {
 		rotating.Set(k, plan.Unknown{From: k, Changes: true})
 	}
 	pending := planRegion(t, p, rotating, provider.Options{})
-	if got := actions(pending, true); len(got) != 1 || got[0] != "update Secret life/"+atlasSecret {
+	if got := actions(pending, true); len(got) != 2 || got[0] != "update Secret life/"+atlasSecret {
 		t.Fatalf("with a rotation pending: %v", got)
 	}
 	if err := tryApply(p, pending, rotating); err == nil || !strings.Contains(err.Error(), "not known yet") {

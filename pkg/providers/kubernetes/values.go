@@ -84,7 +84,13 @@ type exposureValues struct {
 // is replaced by the plan value it stands for (plan.Sensitive or plan.Unknown).
 type secretValues struct {
 	MongoURI, DBPassword, JWTSecret, AdminPassword, RedisPassword, OriginCert, OriginKey string
+	// Digest of the Secrets the API pods read, computed at apply time: when
+	// one of them changes the pods roll and pick up the new values.
+	Digest string
 }
+
+// digestKey names the apply-time digest of the API's Secrets.
+func digestKey(region string) string { return "kubernetes/" + region + "/secrets-digest" }
 
 // ApplySetID is the id of a region's inventory, computed as KEP-3659
 // prescribes from the parent object's name, namespace, kind and group.
@@ -190,6 +196,7 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 		RedisPassword: sl.add("redis", plan.Unknown{From: GeneratedKey(region, RedisName, "REDIS_PASSWORD")}),
 		OriginCert:    sl.add("origin-cert", sensitiveOrUnknown(out, provider.OutOriginCert)),
 		OriginKey:     sl.add("origin-key", sensitiveOrUnknown(out, provider.OutOriginKey)),
+		Digest:        sl.add("secrets-digest", plan.Unknown{From: digestKey(region)}),
 	}
 	return v, sl, nil
 }
