@@ -20,6 +20,49 @@ type Faults struct {
 	RetryAfter int
 }
 
+// budget is the service's request limit per token: past limit requests in
+// a window, every request is answered 429 until the window ends.
+type budget struct {
+	limit   int
+	window  time.Duration
+	start   time.Time
+	used    int
+	refused int
+}
+
+// WithBudget sets the request budget (default: Cloudflare's 1200 per 5
+// minutes); limit 0 turns it off.
+func WithBudget(limit int, window time.Duration) Option {
+	return func(s *Server) { s.budget = budget{limit: limit, window: window} }
+}
+
+// BudgetRefusals is how many requests were answered 429 for exceeding the budget.
+func (s *Server) BudgetRefusals() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.budget.refused
+}
+
+// overBudget counts one request under s.mu and reports the seconds left in
+// the window when the budget is exhausted.
+func (s *Server) overBudget() (int, bool) {
+	b := &s.budget
+	if b.limit <= 0 {
+		return 0, false
+	}
+	now := s.now()
+	if b.start.IsZero() || now.Sub(b.start) >= b.window {
+		b.start, b.used = now, 0
+	}
+	b.used++
+	if b.used <= b.limit {
+		return 0, false
+	}
+	b.refused++
+	left := b.window - now.Sub(b.start)
+	return int((left + time.Second - 1) / time.Second), true
+}
+
 type bursts struct {
 	rateLimited int // next N requests get 429
 	serverError int // next N requests get 5xx
@@ -78,6 +121,14 @@ func (s *Server) fault(r *http.Request) (func(http.ResponseWriter), bool) {
 	serverErr := func(w http.ResponseWriter) {
 		code := codes[s.seq%len(codes)]
 		writeErr(w, code, 10001, "Internal server error")
+	}
+	if left, over := s.overBudget(); over {
+		limit := s.budget.limit
+		return func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", strconv.Itoa(left))
+			w.Header().Set("Ratelimit", "limit="+strconv.Itoa(limit)+", remaining=0, reset="+strconv.Itoa(left))
+			writeErr(w, http.StatusTooManyRequests, 971, "Please wait and consider throttling your request speed")
+		}, false
 	}
 	switch {
 	case s.bursts.rateLimited > 0:

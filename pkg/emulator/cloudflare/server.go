@@ -46,6 +46,7 @@ type Server struct {
 	calls    map[string]int
 	faults   Faults
 	bursts   bursts
+	budget   budget
 }
 
 // Option configures a Server.
@@ -73,6 +74,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 		zones:    map[string]*zone{},
 		certs:    map[string]*certificate{},
 		calls:    map[string]int{},
+		budget:   budget{limit: 1200, window: 5 * time.Minute},
 	}
 	for _, o := range opts {
 		o(s)

@@ -436,3 +436,26 @@ func TestFaults(t *testing.T) {
 		t.Errorf("GET /zones counted %d", s.CallsMatching("GET", "/zones"))
 	}
 }
+
+func TestRequestBudget(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	s := New(t, WithBudget(3, time.Minute), WithClock(func() time.Time { return now }))
+	s.AddZone("example.com", Pro)
+	for i := range 3 {
+		if r := call(t, s, "GET", "/zones", nil); !r.Success {
+			t.Fatalf("call %d: %d", i, r.status)
+		}
+	}
+	now = now.Add(20 * time.Second)
+	r := call(t, s, "GET", "/zones", nil)
+	if r.status != 429 || r.header.Get("Retry-After") != "40" {
+		t.Errorf("over budget: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	}
+	now = now.Add(40 * time.Second)
+	if r := call(t, s, "GET", "/zones", nil); !r.Success {
+		t.Errorf("new window: %d", r.status)
+	}
+	if s.BudgetRefusals() != 1 {
+		t.Errorf("refusals = %d", s.BudgetRefusals())
+	}
+}

@@ -37,7 +37,13 @@ const (
 // NewLimiter returns the token bucket that every Cloudflare call of one run
 // shares.
 func NewLimiter() *rate.Limiter {
-	return rate.NewLimiter(rate.Limit(float64(BudgetRequests-BudgetBurst)/BudgetWindow.Seconds()), BudgetBurst)
+	return NewBudgetLimiter(BudgetRequests, BudgetWindow, BudgetBurst)
+}
+
+// NewBudgetLimiter is a token bucket that never lets more than requests
+// through in any window: burst at once, refilled at (requests-burst)/window.
+func NewBudgetLimiter(requests int, window time.Duration, burst int) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(float64(requests-burst)/window.Seconds()), burst)
 }
 
 // RetryPolicy is how failed calls are retried. The SDK's own retries are

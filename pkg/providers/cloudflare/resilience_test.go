@@ -261,3 +261,43 @@ func TestClientTimeoutBoundsEachAttemptNotTheWaits(t *testing.T) {
 		t.Errorf("lookup across two waits longer than the timeout: %v", err)
 	}
 }
+
+// TestTheBucketKeepsARunInsideTheBudget runs up and a plan against an
+// emulator whose budget is 40 requests a second, with a bucket sized for it:
+// the service never has to refuse a request.
+func TestTheBucketKeepsARunInsideTheBudget(t *testing.T) {
+	emu := cfemu.New(t, cfemu.WithBudget(40, time.Second))
+	emu.AddZone(testZone, cfemu.Pro)
+	e := &testEnv{t: t, emu: emu, st: globalStack(), now: time.Now(), secret: map[string]any{}}
+	lim := NewBudgetLimiter(40, time.Second, 10)
+	getenv := func(k string) string {
+		return map[string]string{EnvAPIToken: emu.Token(), EnvBaseURL: emu.URL()}[k]
+	}
+	for range 2 {
+		c, err := NewClient(getenv, nil, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := New(e.st, c, Config{})
+		ctx := context.Background()
+		out := e.outputs()
+		live, err := p.Read(ctx, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		desired, _ := p.Desired(ctx, out)
+		changes, err := p.Diff(ctx, desired, live, provider.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.apply(p, changes, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := emu.BudgetRefusals(); n != 0 {
+		t.Errorf("the service refused %d requests over its budget", n)
+	}
+	if n := emu.TotalCalls(); n < 50 {
+		t.Errorf("only %d calls; the test should exceed one window's budget", n)
+	}
+}
