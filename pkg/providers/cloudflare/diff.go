@@ -65,7 +65,7 @@ func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, op
 		out = append(out, retired...)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("cloudflare: %w", errors.Join(errs...))
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }

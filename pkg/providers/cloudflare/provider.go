@@ -124,7 +124,7 @@ func (p *Provider) Region() string { return "" }
 
 func (p *Provider) online() error {
 	if p.api == nil {
-		return fmt.Errorf("cloudflare: no client (offline); set %s", EnvAPIToken)
+		return fmt.Errorf("no client (offline); set %s", EnvAPIToken)
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func (p *Provider) lookupZone(ctx context.Context) (string, string, error) {
 	p.mu.Unlock()
 	zs, err := p.api.list(ctx, "zones", url.Values{"name": {p.cf.Zone}})
 	if err != nil {
-		return "", "", fmt.Errorf("cloudflare: looking up zone %s: %w", p.cf.Zone, apiErr(err))
+		return "", "", fmt.Errorf("looking up zone %s: %w", p.cf.Zone, apiErr(err))
 	}
 	for _, z := range zs {
 		if !strings.EqualFold(str(z, "name"), p.cf.Zone) {
@@ -87,7 +87,7 @@ func (p *Provider) lookupZone(ctx context.Context) (string, string, error) {
 		}
 		return str(z, "id"), tier, nil
 	}
-	return "", "", fmt.Errorf("cloudflare: zone %s not found; add it to account %s or give the token access to it", p.cf.Zone, p.cf.AccountID)
+	return "", "", fmt.Errorf("zone %s not found; add it to account %s or give the token access to it", p.cf.Zone, p.cf.AccountID)
 }
 
 func (p *Provider) zonePath(st *liveState, rest string) string {
@@ -101,7 +101,7 @@ func (p *Provider) acctPath(rest string) string {
 func (p *Provider) readDNS(ctx context.Context, st *liveState) ([]provider.Resource, error) {
 	recs, err := p.api.list(ctx, p.zonePath(st, "dns_records"), url.Values{"comment.exact": {p.marker()}, "per_page": {"5000"}})
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: listing DNS records: %w", apiErr(err))
+		return nil, fmt.Errorf("listing DNS records: %w", apiErr(err))
 	}
 	var out []provider.Resource
 	seen := map[string]int{}
@@ -131,7 +131,7 @@ func (p *Provider) readSettings(ctx context.Context, st *liveState) ([]provider.
 		wg.Go(func() {
 			got[i], errs[i] = p.api.get(ctx, p.zonePath(st, "settings/"+s.id))
 			if errs[i] != nil {
-				errs[i] = fmt.Errorf("cloudflare: reading zone setting %s: %w", s.id, apiErr(errs[i]))
+				errs[i] = fmt.Errorf("reading zone setting %s: %w", s.id, apiErr(errs[i]))
 			}
 		})
 	}
@@ -154,7 +154,7 @@ func (p *Provider) getPhase(ctx context.Context, zoneID, phase string) ([]obj, e
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: reading ruleset phase %s: %w", phase, apiErr(err))
+		return nil, fmt.Errorf("reading ruleset phase %s: %w", phase, apiErr(err))
 	}
 	var rules []obj
 	for _, r := range asList(rs["rules"]) {
@@ -205,7 +205,7 @@ func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resour
 	var out []provider.Resource
 	mons, err := p.api.list(ctx, p.acctPath("monitors"), nil)
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: listing monitors: %w", apiErr(err))
+		return nil, fmt.Errorf("listing monitors: %w", apiErr(err))
 	}
 	monNames := map[string]string{}
 	for _, m := range mons {
@@ -227,7 +227,7 @@ func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resour
 	}
 	pools, err := p.api.list(ctx, p.acctPath("pools"), nil)
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: listing pools: %w", apiErr(err))
+		return nil, fmt.Errorf("listing pools: %w", apiErr(err))
 	}
 	poolNames := map[string]string{} // id -> region
 	prefix := PoolName(p.st.Metadata.Name, "")
@@ -260,7 +260,7 @@ func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resour
 	}
 	lbs, err := p.api.list(ctx, p.zonePath(st, "load_balancers"), nil)
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: listing load balancers: %w", apiErr(err))
+		return nil, fmt.Errorf("listing load balancers: %w", apiErr(err))
 	}
 	names := func(v any) []any {
 		var out []any
@@ -301,7 +301,7 @@ func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resour
 func (p *Provider) readCert(ctx context.Context, st *liveState) ([]provider.Resource, error) {
 	certs, err := p.api.list(ctx, "certificates", url.Values{"zone_id": {st.zoneID}})
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: listing Origin CA certificates: %w", apiErr(err))
+		return nil, fmt.Errorf("listing Origin CA certificates: %w", apiErr(err))
 	}
 	want := p.certHostnames()
 	var best obj

@@ -25,7 +25,7 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 	}
 	lbs, err := p.api.list(ctx, "zones/"+zoneID+"/load_balancers", nil)
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: listing load balancers: %w", apiErr(err))
+		return nil, fmt.Errorf("listing load balancers: %w", apiErr(err))
 	}
 	lb := findIn(lbs, func(o obj) bool { return str(o, "description") == p.marker() })
 	h := provider.Health{Address: p.zoneAddr(KindLB, p.lbHost()), State: "missing"}
@@ -39,7 +39,7 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 	out = append(out, h)
 	ids, err := p.poolIDs(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare: listing pools: %w", apiErr(err))
+		return nil, fmt.Errorf("listing pools: %w", apiErr(err))
 	}
 	regions := make([]string, 0, len(ids))
 	for r := range ids {

@@ -105,7 +105,7 @@ func (p *Provider) checkTier() error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("cloudflare: the spec does not fit the zone's plan:\n  %w", joinIndented(errs))
+	return fmt.Errorf("the spec does not fit the zone's plan:\n  %w", joinIndented(errs))
 }
 
 func joinIndented(errs []error) error {
