@@ -23,7 +23,7 @@ func New() *cmdutil.Factory {
 		Now:       time.Now,
 		Getenv:    os.Getenv,
 	}
-	f.Providers = providers(f)
+	f.Providers = ProvidersWith(f, Tuning{})
 	f.RenderManifests = renderManifests
 	return f
 }

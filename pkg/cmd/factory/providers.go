@@ -23,10 +23,20 @@ import (
 // httpTimeout bounds one API request; long operations poll instead.
 const httpTimeout = 60 * time.Second
 
-// providers builds Cloudflare, Atlas and one Kubernetes provider per region.
-// Missing credentials fail the command before anything remote is touched; a
-// region whose kubeconfig context cannot be loaded fails only that region.
-func providers(f *cmdutil.Factory) cmdutil.ProvidersFunc {
+// Tuning overrides provider settings (poll intervals, timeouts); the CLI
+// uses the zero value, tests shorten the waits. Now and Events are always
+// the factory's and the run's.
+type Tuning struct {
+	Cloudflare cloudflare.Config
+	Atlas      atlas.Config
+	Kubernetes kubernetes.Config
+}
+
+// ProvidersWith builds Cloudflare, Atlas and one Kubernetes provider per
+// region. Missing credentials fail the command before anything remote is
+// touched; a region whose kubeconfig context cannot be loaded fails only
+// that region.
+func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 	return func(ctx context.Context, st *spec.Stack, opts provider.Options, events event.Sink) ([]provider.Provider, error) {
 		hc := &http.Client{Timeout: httpTimeout}
 		var cfClient *cfsdk.Client
@@ -37,7 +47,10 @@ func providers(f *cmdutil.Factory) cmdutil.ProvidersFunc {
 				errs = append(errs, err)
 			}
 		}
-		atl, err := atlas.Build(ctx, st, opts, f.Getenv, hc, atlas.Config{Now: f.Now, Events: events})
+		t.Cloudflare.Now, t.Cloudflare.Events = f.Now, events
+		t.Atlas.Now, t.Atlas.Events = f.Now, events
+		t.Kubernetes.Now, t.Kubernetes.Events = f.Now, events
+		atl, err := atlas.Build(ctx, st, opts, f.Getenv, hc, t.Atlas)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -45,7 +58,7 @@ func providers(f *cmdutil.Factory) cmdutil.ProvidersFunc {
 			return nil, errors.Join(errs...)
 		}
 		// Order matters while planning: see engine.Plan.
-		out := []provider.Provider{atl, cloudflare.New(st, cfClient, cloudflare.Config{Now: f.Now, Events: events})}
+		out := []provider.Provider{atl, cloudflare.New(st, cfClient, t.Cloudflare)}
 		for _, r := range st.Spec.Regions {
 			var cfg *rest.Config
 			if !opts.Offline {
@@ -57,7 +70,7 @@ func providers(f *cmdutil.Factory) cmdutil.ProvidersFunc {
 				}
 				cfg = c
 			}
-			out = append(out, kubernetes.New(st, r.Name, cfg, kubernetes.Config{Now: f.Now, Events: events}))
+			out = append(out, kubernetes.New(st, r.Name, cfg, t.Kubernetes))
 		}
 		return out, nil
 	}
