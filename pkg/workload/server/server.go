@@ -51,7 +51,7 @@ type Server struct {
 	redis    *redis.Client // nil without REDIS_ADDR
 	handler  http.Handler
 	draining atomic.Bool
-	// ready is closed once the indexes exist.
+	// indexed is set once the indexes exist; until then /ready fails.
 	indexed atomic.Bool
 }
 
@@ -75,30 +75,11 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: o.Logger, Metrics: m, Store: st}
 
-	var rdb *redis.Client
-	var hot redis.Cmdable // nil without Redis
-	var redisBreaker *breaker.Breaker
-	if cfg.RedisAddr != "" {
-		rdb = redis.NewClient(&redis.Options{
-			Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB,
-			DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout,
-			MaxRetries: -1, DisableIdentity: true,
-			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-		})
-		s.redis = rdb
-		// The per-request calls (rate-limit count, cache lookup) go through
-		// an autopipeliner: concurrent requests share round trips and
-		// syscalls, which is most of the cost of a cached answer.
-		ap, err := rdb.AutoPipeline()
-		if err != nil {
-			return nil, fmt.Errorf("redis: %w", err)
-		}
-		hot = ap
-		redisBreaker = breaker.New(breaker.Settings{
-			Name: "redis", OpenTimeout: cfg.BreakerOpenTimeout, OnStateChange: onState,
-			IsFailure: func(err error) bool { return err != nil && !errors.Is(err, redis.Nil) },
-		})
+	rc, err := openRedis(cfg, onState)
+	if err != nil {
+		return nil, err
 	}
+	s.redis = rc.client
 
 	users := map[string]auth.Account{}
 	for name, u := range cfg.Users {
@@ -106,35 +87,9 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 	issuer := auth.NewIssuer(cfg.JWTSecret, cfg.JWTTTL, users, o.Now)
 	prefix := "neko:" + o.Version + ":"
-	resolver := &graph.Resolver{Store: st, Issuer: issuer, Now: o.Now}
+	gql := s.graphQL(&graph.Resolver{Store: st, Issuer: issuer, Now: o.Now}, rc, prefix)
 
-	gql := handler.New(graph.NewSchema(resolver))
-	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if cfg.Introspection {
-		gql.Use(extension.Introspection{})
-	}
-	gql.Use(graph.DepthLimit{Max: cfg.MaxDepth})
-	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
-	if rdb != nil {
-		cs := cache.NewStore(rdb, hot, redisBreaker, prefix+"cache:")
-		resolver.Cache = cs
-		gql.Use(cache.NewExtension(cs, cfg.CacheTTLs, func(r string) { m.Cache.WithLabelValues(r).Inc() }))
-	}
-	gql.SetErrorPresenter(graph.ErrorPresenter(func(code string, err error) {
-		m.GraphQLErrors.WithLabelValues(code).Inc()
-		if code == graph.CodeInternal {
-			s.log.Error("resolver failed", "error", err)
-		}
-	}))
-	gql.SetRecoverFunc(func(ctx context.Context, v any) error {
-		s.log.Error("panic in resolver", "panic", v)
-		return errors.New("internal error")
-	})
-
-	limiter := ratelimit.New(cfg.RateLimitPerMinute, hot, redisBreaker, prefix+"rl:", o.Now)
+	limiter := ratelimit.New(cfg.RateLimitPerMinute, rc.hot, rc.breaker, prefix+"rl:", o.Now)
 	limited := func(h http.Handler) http.Handler {
 		return ratelimit.Middleware(limiter, cfg.TrustedProxies, func(b string) { m.RateLimited.WithLabelValues(b).Inc() }, h)
 	}
@@ -148,6 +103,71 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	mux.Handle("GET /{$}", http.RedirectHandler("/static/index.html", http.StatusFound))
 	s.handler = s.closeWhenDraining(recoverPanics(s.log, securityHeaders(mux)))
 	return s, nil
+}
+
+// redisConn is the Redis side: all nil without REDIS_ADDR.
+type redisConn struct {
+	client *redis.Client
+	// hot carries the per-request calls (rate-limit count, cache lookup)
+	// through an autopipeliner: concurrent requests share round trips and
+	// syscalls, which are most of the cost of a cached answer.
+	hot     redis.Cmdable
+	breaker *breaker.Breaker
+}
+
+func openRedis(cfg *config.Config, onState func(string, int)) (redisConn, error) {
+	if cfg.RedisAddr == "" {
+		return redisConn{}, nil
+	}
+	rdb := redis.NewClient(&redis.Options{
+		Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DB: cfg.RedisDB,
+		DialTimeout: redisTimeout, ReadTimeout: redisTimeout, WriteTimeout: redisTimeout,
+		// No retries and no dial backoff: a failure goes straight to the
+		// breaker, which is what routes around an outage.
+		MaxRetries: -1, DialerRetries: 1, DialerRetryTimeout: time.Millisecond, DisableIdentity: true,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+	})
+	ap, err := rdb.AutoPipeline()
+	if err != nil {
+		rdb.Close()
+		return redisConn{}, fmt.Errorf("redis: %w", err)
+	}
+	return redisConn{client: rdb, hot: ap, breaker: breaker.New(breaker.Settings{
+		Name: "redis", OpenTimeout: cfg.BreakerOpenTimeout, OnStateChange: onState,
+		IsFailure: func(err error) bool { return err != nil && !errors.Is(err, redis.Nil) },
+	})}, nil
+}
+
+// graphQL builds the GraphQL handler: transports, limits, the response
+// cache when there is Redis, and error presentation.
+func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string) *handler.Server {
+	cfg, m := s.cfg, s.Metrics
+	gql := handler.New(graph.NewSchema(resolver))
+	gql.AddTransport(transport.Options{})
+	gql.AddTransport(transport.GET{})
+	gql.AddTransport(transport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if cfg.Introspection {
+		gql.Use(extension.Introspection{})
+	}
+	gql.Use(graph.DepthLimit{Max: cfg.MaxDepth})
+	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	if rc.client != nil {
+		cs := cache.NewStore(rc.client, rc.hot, rc.breaker, prefix+"cache:")
+		resolver.Cache = cs
+		gql.Use(cache.NewExtension(cs, cfg.CacheTTLs, func(r string) { m.Cache.WithLabelValues(r).Inc() }))
+	}
+	gql.SetErrorPresenter(graph.ErrorPresenter(func(code string, err error) {
+		m.GraphQLErrors.WithLabelValues(code).Inc()
+		if code == graph.CodeInternal {
+			s.log.Error("resolver failed", "error", err)
+		}
+	}))
+	gql.SetRecoverFunc(func(ctx context.Context, v any) error {
+		s.log.Error("panic in resolver", "panic", v)
+		return errors.New("internal error")
+	})
+	return gql
 }
 
 // Handler is the server's HTTP handler.
