@@ -43,21 +43,21 @@ func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Comm
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Neko Defense API server",
-		Long: heredoc.Docf(`
+		Long: heredoc.Doc(`
 			Serve the Neko Defense GraphQL API at /graphql, with /health, /ready,
 			/metrics and /static/. This is what the stack's image runs, so the
 			API always matches this nekoctl's version.
 
-			Settings come from environment variables (see docs/workload.md);
-			%[1]sMONGODB_URI%[1]s, %[1]sJWT_SECRET%[1]s, %[1]sADMIN_USERNAME%[1]s and
-			%[1]sADMIN_PASSWORD%[1]s are required, and %[1]sREDIS_ADDR%[1]s enables the
-			shared rate limit and the response cache. A missing or invalid value
+			Settings come from environment variables (see docs/workload.md):
+			MONGODB_URI, JWT_SECRET, ADMIN_USERNAME and ADMIN_PASSWORD are
+			required, and REDIS_ADDR enables the shared rate limit and the
+			response cache. A missing or invalid value
 			stops start-up with a message naming it; secret values are never shown.
 
 			On SIGTERM the server fails readiness, keeps serving for
 			SHUTDOWN_DRAIN_DELAY while the load balancer moves away, then stops
 			accepting connections and lets requests in flight finish.
-		`, "`"),
+		`),
 		Example: heredoc.Doc(`
 			$ MONGODB_URI=mongodb://127.0.0.1:27017 REDIS_ADDR=127.0.0.1:6379 \
 			  JWT_SECRET=... ADMIN_USERNAME=admin ADMIN_PASSWORD=... nekoctl serve
