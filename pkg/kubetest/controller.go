@@ -43,12 +43,13 @@ type Controller struct {
 	mu     sync.Mutex
 	modes  map[string]Rollout   // region/kind/namespace/name
 	seen   map[string]time.Time // first time a generation was seen
+	pods   map[string]bool      // Deployments with a waiting pod
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 func newController(e *Env) *Controller {
-	return &Controller{env: e, modes: map[string]Rollout{}, seen: map[string]time.Time{}}
+	return &Controller{env: e, modes: map[string]Rollout{}, seen: map[string]time.Time{}, pods: map[string]bool{}}
 }
 
 // SetRollout chooses how the named Deployment or StatefulSet rolls out
@@ -137,8 +138,16 @@ func (c *Controller) deployment(ctx context.Context, region string, cs kubernete
 	since := c.firstSeen(key, d.Generation)
 	now := metav1.Now()
 	st := appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: replicas}
+	if m.PodWaiting == "" && c.hadPod(key, false) {
+		// The rollout recovered: its waiting pod goes, as a ReplicaSet's would.
+		err := cs.CoreV1().Pods(d.Namespace).Delete(ctx, d.Name+"-waiting", metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			c.hadPod(key, true)
+		}
+	}
 	switch {
 	case m.PodWaiting != "":
+		c.hadPod(key, true)
 		c.waitingPod(ctx, cs, d, m)
 		st.UnavailableReplicas = replicas
 		st.Conditions = []appsv1.DeploymentCondition{
@@ -346,4 +355,13 @@ func (c *Controller) waitingPod(ctx context.Context, cs kubernetes.Interface, d 
 	}
 	pod.Status.Phase = corev1.PodPending
 	_, _ = cs.CoreV1().Pods(d.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+}
+
+// hadPod reports whether the Deployment had a waiting pod and records set.
+func (c *Controller) hadPod(key string, set bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	had := c.pods[key]
+	c.pods[key] = set
+	return had
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -294,10 +295,23 @@ func TestFailedRollout(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ImagePullBackOff") || !strings.Contains(err.Error(), "Back-off pulling image") {
 		t.Errorf("image pull failure: err = %v", err)
 	}
-	_ = env.Clientset(region).CoreV1().Pods("rollout").Delete(context.Background(), AppName+"-waiting", metav1.DeleteOptions{})
+	env.Controller().SetRollout(region, "Deployment", "rollout", AppName, kubetest.Healthy)
+	kubetestWait(t, func() bool {
+		_, err := env.Clientset(region).CoreV1().Pods("rollout").Get(context.Background(), AppName+"-waiting", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+
+	// A rollout that does not finish in time fails with what it waits for.
+	env.Controller().SetRollout(region, "StatefulSet", "rollout", RedisName, kubetest.Rollout{Delay: time.Hour})
+	st.Spec.Workload.Redis.Memory = "384Mi"
+	impatient := New(st, region, env.RESTConfig(region), Config{PollInterval: 100 * time.Millisecond, RolloutTimeout: time.Second})
+	err = tryApply(impatient, planRegion(t, impatient, out, provider.Options{}), out)
+	if err == nil || !strings.Contains(err.Error(), "StatefulSet") || !strings.Contains(err.Error(), "rollout not finished after 1s") {
+		t.Errorf("rollout timeout: err = %v", err)
+	}
+	env.Controller().SetRollout(region, "StatefulSet", "rollout", RedisName, kubetest.Healthy)
 
 	// Once the controller recovers, the same plan applies cleanly.
-	env.Controller().SetRollout(region, "Deployment", "rollout", AppName, kubetest.Healthy)
 	st.Spec.Workload.Image = "ghcr.io/neko-defense/nekoctl:v1.0.1"
 	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
 	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
