@@ -135,7 +135,7 @@ func (c *Controller) deployment(ctx context.Context, region string, cs kubernete
 		replicas = *d.Spec.Replicas
 	}
 	key := region + "/Deployment/" + d.Namespace + "/" + d.Name
-	since := c.firstSeen(key, d.Generation)
+	since := c.firstSeen(key+"/"+string(d.UID), d.Generation)
 	now := metav1.Now()
 	st := appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: replicas}
 	if m.PodWaiting == "" && c.hadPod(key, false) {
@@ -210,7 +210,7 @@ func (c *Controller) statefulSet(ctx context.Context, region string, cs kubernet
 		replicas = *s.Spec.Replicas
 	}
 	key := region + "/StatefulSet/" + s.Namespace + "/" + s.Name
-	since := c.firstSeen(key, s.Generation)
+	since := c.firstSeen(key+"/"+string(s.UID), s.Generation)
 	rev := fmt.Sprintf("%s-%d", s.Name, s.Generation)
 	st := appsv1.StatefulSetStatus{ObservedGeneration: s.Generation, Replicas: replicas, UpdateRevision: rev}
 	if m.FailReason == "" && time.Since(since) >= m.Delay {

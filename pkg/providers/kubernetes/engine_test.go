@@ -18,6 +18,8 @@ func TestEngineAcrossRegions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := isolatedStack("engine")
+	dropNamespace(t, "us-east", "engine")
+	dropNamespace(t, "asia-pacific", "engine")
 	cfg := Config{PollInterval: 100e6, RolloutTimeout: 30e9, AddressTimeout: 10e9}
 	providers := func() []provider.Provider {
 		return []provider.Provider{

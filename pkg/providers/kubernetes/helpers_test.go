@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/neko-defense/nekoctl/pkg/event"
@@ -235,4 +237,18 @@ func contains(list []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+// dropNamespace deletes a namespace when the test ends and waits until it
+// is gone, so that tests can run again (-count) in the same clusters.
+func dropNamespace(t *testing.T, region, name string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		ns := env.Clientset(region).CoreV1().Namespaces()
+		_ = ns.Delete(ctx, name, metav1.DeleteOptions{})
+		kubetestWait(t, func() bool {
+			_, err := ns.Get(ctx, name, metav1.GetOptions{})
+			return apierrors.IsNotFound(err)
+		})
+	})
 }

@@ -27,6 +27,7 @@ func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	const region = "us-east"
 	st := isolatedStack("life")
+	dropNamespace(t, region, "life")
 	out := upstream()
 	p := newProvider(t, st, region, nil)
 
@@ -204,6 +205,7 @@ func TestDownLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 	const region = "eu-west"
 	st := isolatedStack("gone")
+	dropNamespace(t, region, "gone")
 	out := upstream()
 	p := newProvider(t, st, region, nil)
 	up := planRegion(t, p, out, provider.Options{})
@@ -237,6 +239,7 @@ func TestForeignObjectWithOurName(t *testing.T) {
 	ctx := context.Background()
 	const region = "eu-west"
 	cs := env.Clientset(region)
+	dropNamespace(t, region, "clash")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "clash", Labels: map[string]string{"team": "other"}}}
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -263,6 +266,7 @@ func TestFailedRollout(t *testing.T) {
 	t.Parallel()
 	const region = "asia-pacific"
 	st := isolatedStack("rollout")
+	dropNamespace(t, region, "rollout")
 	out := upstream()
 	ev := &events{}
 	p := newProvider(t, st, region, ev)
@@ -325,6 +329,7 @@ func TestPodSecurityViolation(t *testing.T) {
 	t.Parallel()
 	const region = "asia-pacific"
 	st := isolatedStack("psa")
+	dropNamespace(t, region, "psa")
 	out := upstream()
 	p := newProvider(t, st, region, nil)
 	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
@@ -452,6 +457,7 @@ func TestIngressExposure(t *testing.T) {
 	ctx := context.Background()
 	const region = "asia-pacific"
 	st := isolatedStack("ingress")
+	dropNamespace(t, region, "ingress")
 	st.Spec.Workload.Exposure.Type = "ingress"
 	out := upstream()
 	p := newProvider(t, st, region, nil)
@@ -503,6 +509,7 @@ func TestAPIErrorsNameObjectAndField(t *testing.T) {
 	t.Parallel()
 	const region = "eu-west"
 	st := isolatedStack("invalid")
+	dropNamespace(t, region, "invalid")
 	out := upstream()
 	p := newProvider(t, st, region, nil)
 	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)

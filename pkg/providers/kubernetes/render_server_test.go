@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/neko-defense/nekoctl/pkg/kubetest"
@@ -75,10 +74,7 @@ func TestRenderAcceptedByAPIServer(t *testing.T) {
 				if applied < 15 {
 					t.Errorf("only %d objects checked", applied)
 				}
-				if err := env.Dynamic(region).Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).
-					Delete(ctx, st.Spec.Workload.Namespace, metav1.DeleteOptions{}); err != nil {
-					t.Error(err)
-				}
+				dropNamespace(t, region, st.Spec.Workload.Namespace)
 			})
 		}
 	}
