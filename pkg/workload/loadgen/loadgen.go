@@ -25,8 +25,9 @@ type Options struct {
 	Warmup int
 	// Request builds the i-th request.
 	Request func(i int) *http.Request
-	// OK tells an expected answer from a failure (by default: 200).
-	OK func(status int) bool
+	// OK tells an expected answer from a failure by its status and body
+	// (by default: status 200).
+	OK func(status int, body []byte) bool
 }
 
 // Result are a run's figures.
@@ -50,7 +51,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // Run sends the load and measures each request's latency.
 func Run(ctx context.Context, o Options) Result {
 	if o.OK == nil {
-		o.OK = func(s int) bool { return s == http.StatusOK }
+		o.OK = func(s int, _ []byte) bool { return s == http.StatusOK }
 	}
 	tr := &http.Transport{
 		MaxIdleConnsPerHost: o.Connections, MaxConnsPerHost: o.Connections,
@@ -65,11 +66,14 @@ func Run(ctx context.Context, o Options) Result {
 		if err != nil {
 			return time.Since(start), err.Error()
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		d := time.Since(start)
-		if !o.OK(resp.StatusCode) {
-			return d, "status " + resp.Status
+		if err != nil {
+			return d, err.Error()
+		}
+		if !o.OK(resp.StatusCode, body) {
+			return d, "status " + resp.Status + ": " + string(body[:min(len(body), 200)])
 		}
 		return d, ""
 	}

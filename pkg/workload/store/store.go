@@ -93,7 +93,8 @@ func IsFailure(err error) bool {
 		errors.Is(err, mongo.ErrNoDocuments) || mongo.IsDuplicateKeyError(err) {
 		return false
 	}
-	if mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
+	if mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, mongo.ErrClientDisconnected) {
 		return true
 	}
 	var se mongo.ServerError
