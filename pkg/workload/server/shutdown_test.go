@@ -109,3 +109,39 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		t.Errorf("shutdown took %s, less than the drain delay", took)
 	}
 }
+
+// TestReadinessFailsFirst: once shutdown begins, /ready fails at once while
+// the server still answers for the drain delay, asking clients to close.
+func TestReadinessFailsFirst(t *testing.T) {
+	m, r := services(t, 10)
+	in := startServer(t, m.URI, r.Addr, map[string]string{"SHUTDOWN_DRAIN_DELAY": "1s"})
+	in.stop()
+	deadline := time.Now().Add(900 * time.Millisecond)
+	sawUnready := false
+	for time.Now().Before(deadline) && !sawUnready {
+		resp, err := http.Get(in.URL + "/ready")
+		if err != nil {
+			t.Fatalf("the server stopped answering during the drain delay: %v", err)
+		}
+		resp.Body.Close()
+		sawUnready = resp.StatusCode == http.StatusServiceUnavailable
+		if sawUnready && !resp.Close { // the client turns "Connection: close" into Close
+			t.Errorf("draining response without Connection: close: %v", resp.Header)
+		}
+	}
+	if !sawUnready {
+		t.Fatal("/ready did not fail after shutdown began")
+	}
+	resp, err := http.Get(in.URL + "/health")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/health during the drain delay: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if err := <-in.done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+	in.done <- nil
+	if _, err := http.Get(in.URL + "/health"); err == nil {
+		t.Error("still serving after shutdown")
+	}
+}
