@@ -38,4 +38,3 @@ type Sink func(Event)
 
 // Discard drops every event.
 func Discard(Event) {}
-

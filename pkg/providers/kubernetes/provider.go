@@ -6,6 +6,9 @@
 package kubernetes
 
 import (
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"fmt"
 	"sync"
 	"time"
@@ -101,7 +104,13 @@ func (p *Provider) Region() string { return p.region }
 // clients builds the API clients on first use. Discovery is cached for the
 // provider's lifetime and reset when a kind is not found (CRDs installed
 // meanwhile).
+// quietControllerRuntime gives controller-runtime's client (used by the
+// server-side apply manager) a logger: without one it prints a stack trace
+// after 30 seconds, and the provider never prints.
+var quietControllerRuntime sync.Once
+
 func (p *Provider) clients() error {
+	quietControllerRuntime.Do(func() { ctrllog.SetLogger(logr.Discard()) })
 	p.once.Do(func() {
 		if p.cfg == nil {
 			p.initErr = fmt.Errorf("region %s: no cluster configured (offline)", p.region)

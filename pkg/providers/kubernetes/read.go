@@ -18,7 +18,8 @@ var nsGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 // Read returns the live objects of this stack's inventory in the region:
 // the workload namespace when it carries the stack's labels, and every
 // object labelled part of the stack's ApplySet. It publishes the region's
-// public address and the database password held in the Atlas Secret.
+// public address, the database password held in the Atlas Secret and the
+// origin certificate and key held in the TLS Secret.
 func (p *Provider) Read(ctx context.Context, out provider.Outputs) ([]provider.Resource, error) {
 	if err := p.clients(); err != nil {
 		return nil, err
@@ -28,12 +29,20 @@ func (p *Provider) Read(ctx context.Context, out provider.Outputs) ([]provider.R
 		return nil, p.readError(err)
 	}
 	if out != nil {
+		ns := p.st.Spec.Workload.Namespace
 		for _, r := range res {
-			if r.Address.Kind == "Secret" && r.Address.Name == p.st.Spec.Workload.Namespace+"/"+atlasSecret {
-				data, _ := r.Doc["data"].(map[string]any)
-				if pw, ok := data["MONGODB_PASSWORD"].(plan.Sensitive); ok && pw.Reveal() != "" {
-					out.Set(provider.OutDBPassword, pw)
-				}
+			if r.Address.Kind != "Secret" {
+				continue
+			}
+			data, _ := r.Doc["data"].(map[string]any)
+			switch r.Address.Name {
+			case ns + "/" + atlasSecret:
+				publish(out, provider.OutDBPassword, data["MONGODB_PASSWORD"])
+			case ns + "/" + tlsSecret:
+				// The origin key lives only here; Cloudflare keeps the
+				// certificate when the key it was issued for comes back.
+				publish(out, provider.OutOriginCert, data["tls.crt"])
+				publish(out, provider.OutOriginKey, data["tls.key"])
 			}
 		}
 		if addr, err := p.publicAddress(ctx); err == nil && addr != "" {
@@ -41,6 +50,14 @@ func (p *Provider) Read(ctx context.Context, out provider.Outputs) ([]provider.R
 		}
 	}
 	return res, nil
+}
+
+// publish hands a non-empty secret value found in a live Secret to the
+// other providers.
+func publish(out provider.Outputs, key string, v any) {
+	if s, ok := v.(plan.Sensitive); ok && s.Reveal() != "" {
+		out.Set(key, s)
+	}
 }
 
 func (p *Provider) readError(err error) error {

@@ -1,0 +1,187 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
+	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
+	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
+	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
+	"github.com/neko-defense/nekoctl/pkg/iostreams"
+	"github.com/neko-defense/nekoctl/pkg/kubetest"
+	"github.com/neko-defense/nekoctl/pkg/providers/atlas"
+	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
+)
+
+var regions = []string{"us-east", "eu-west", "asia-pacific"}
+
+// world is the whole stack's outside world on this machine: the two
+// service emulators and one real kube-apiserver per region.
+type world struct {
+	kube  *kubetest.Env
+	cf    *cfemu.Server
+	atlas *atlasemu.Server
+	spec  string
+	env   map[string]string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this journey needs three kube-apiservers, built from source on the first run")
+	}
+	ctx := context.Background()
+	kube, err := kubetest.Start(ctx, kubetest.Options{}, regions...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kube.Stop)
+	for i, r := range regions {
+		if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", fmt.Sprintf("198.51.100.%d", 10+i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := kube.InstallPrometheusOperatorCRDs(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &world{kube: kube, cf: cfemu.New(t), atlas: atlasemu.New(atlasemu.Options{})}
+	t.Cleanup(w.atlas.Close)
+	w.cf.AddZone("nekodefense.example", cfemu.Pro)
+	src, err := os.ReadFile("../../../examples/global.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := strings.NewReplacer(
+		"orgID: 5f0123456789abcdef012345", "orgID: "+atlasemu.DefaultOrgID+"\n    baseURL: "+w.atlas.URL(),
+		"accountID: 0123456789abcdef0123456789abcdef", "accountID: "+cfemu.DefaultAccount,
+		"kubeContext: neko-", "kubeContext: ",
+	).Replace(string(src))
+	w.spec = filepath.Join(t.TempDir(), "nekoctl.yaml")
+	if err := os.WriteFile(w.spec, []byte(spec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.env = map[string]string{
+		"CLOUDFLARE_API_TOKEN": w.cf.Token(), "CLOUDFLARE_BASE_URL": w.cf.URL(),
+		"MONGODB_ATLAS_PUBLIC_API_KEY": atlasemu.DefaultPublicKey, "MONGODB_ATLAS_PRIVATE_API_KEY": atlasemu.DefaultPrivateKey,
+		"KUBECONFIG": kube.Kubeconfig,
+	}
+	return w
+}
+
+func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (string, error) {
+	t.Helper()
+	f := factory.New()
+	ios, _, out, errOut := iostreams.Test()
+	f.IOStreams = ios
+	f.Getenv = func(k string) string { return w.env[k] }
+	f.Providers = factory.ProvidersWith(f, factory.Tuning{
+		Atlas:      atlas.Config{PollInterval: 20 * time.Millisecond, Timeout: time.Minute},
+		Kubernetes: kubernetes.Config{PollInterval: 50 * time.Millisecond, RolloutTimeout: time.Minute, AddressTimeout: time.Minute},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var err error
+	switch cmd {
+	case "plan":
+		c := plan.NewCmdPlan(f, nil)
+		c.SilenceErrors, c.SilenceUsage = true, true
+		c.SetArgs([]string{"-f", w.spec, "--detailed-exitcode"})
+		err = c.ExecuteContext(ctx)
+	default:
+		o := &ApplyOptions{F: f, Yes: true}
+		o.File, o.Output, o.Parallelism = w.spec, "text", 8
+		o.Provider.Destroy = cmd == "down"
+		if mutate != nil {
+			mutate(o)
+		}
+		err = applyRun(ctx, o)
+	}
+	return out.String() + errOut.String(), err
+}
+
+// TestWholeStackJourney brings the guide's stack up across Cloudflare, Atlas
+// and three Kubernetes API servers through the CLI's own code paths, checks
+// that a second plan is empty, then tears it down.
+func TestWholeStackJourney(t *testing.T) {
+	w := newWorld(t)
+
+	out, err := w.run(t, "up", nil)
+	if err != nil {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, " 0 failed, 0 skipped.") {
+		t.Fatalf("up did not apply everything:\n%s", out)
+	}
+
+	out, err = w.run(t, "plan", nil)
+	if err != nil {
+		t.Fatalf("second plan is not empty (%v):\n%s", err, out)
+	}
+
+	if n := len(w.cf.Pools()); n != 3 {
+		t.Errorf("pools = %d, want 3", n)
+	}
+	if lbs := w.cf.LoadBalancers("nekodefense.example"); len(lbs) != 1 {
+		t.Errorf("load balancers = %d, want 1", len(lbs))
+	}
+	gid, ok := w.atlas.ProjectID("neko-defense")
+	if !ok {
+		t.Fatal("no Atlas project")
+	}
+	if st, _ := w.atlas.ClusterState(gid, "neko-global"); st != "IDLE" {
+		t.Errorf("cluster state = %q", st)
+	}
+	for _, r := range regions {
+		s, err := w.kube.Clientset(r).CoreV1().Secrets("neko-defense").Get(context.Background(), "neko-api-atlas", corev1.GetOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		if !strings.HasPrefix(string(s.Data["MONGODB_URI"]), "mongodb+srv://neko-api:") {
+			t.Errorf("%s: the Atlas Secret holds no connection string", r)
+		}
+	}
+
+	// The protected cluster survives a plain down; everything else goes.
+	out, err = w.run(t, "down", nil)
+	if err != nil {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "protected") {
+		t.Errorf("down did not say the cluster is protected:\n%s", out)
+	}
+	if names := w.atlas.ClusterNames(gid); len(names) != 1 {
+		t.Errorf("protected cluster was deleted: %v", names)
+	}
+	if n := len(w.cf.Pools()); n != 0 {
+		t.Errorf("pools left after down: %d", n)
+	}
+	for _, r := range regions {
+		_, err := w.kube.Clientset(r).CoreV1().Namespaces().Get(context.Background(), "neko-defense", corev1.GetOptions{})
+		if err == nil {
+			// Deletion is asynchronous; the harness controller finishes it.
+			time.Sleep(time.Second)
+		}
+	}
+
+	out, err = w.run(t, "down", func(o *ApplyOptions) { o.Provider.Force = true })
+	if err != nil {
+		t.Fatalf("down --force: %v\n%s", err, out)
+	}
+	if names := w.atlas.ClusterNames(gid); len(names) != 0 {
+		t.Errorf("cluster left after down --force: %v", names)
+	}
+	var ec *cmdutil.ExitCodeError
+	if _, err := w.run(t, "plan", nil); !errors.As(err, &ec) {
+		t.Errorf("after down, a plan should show creates again, got %v", err)
+	}
+}
