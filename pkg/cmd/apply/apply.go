@@ -39,15 +39,7 @@ func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command
 			$ nekoctl up -f nekoctl.yaml --rotate-db-password
 		`),
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := cmdutil.CheckOutput(opts.Output); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return applyRun(c.Context(), opts)
-		},
+		RunE: runE(opts, runF),
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when not on a terminal)")
@@ -74,20 +66,25 @@ func NewCmdDown(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Comma
 			$ nekoctl down -f nekoctl.yaml --yes --force   # also delete the protected cluster
 		`),
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := cmdutil.CheckOutput(opts.Output); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return applyRun(c.Context(), opts)
-		},
+		RunE: runE(opts, runF),
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking (required when not on a terminal)")
 	cmd.Flags().BoolVar(&opts.Provider.Force, "force", false, "also delete protected resources")
 	return cmd
+}
+
+// runE is the shared run step of up and down.
+func runE(opts *ApplyOptions, runF func(*ApplyOptions) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, _ []string) error {
+		if err := cmdutil.CheckOutput(opts.Output); err != nil {
+			return err
+		}
+		if runF != nil {
+			return runF(opts)
+		}
+		return applyRun(c.Context(), opts)
+	}
 }
 
 func applyRun(ctx context.Context, opts *ApplyOptions) error {

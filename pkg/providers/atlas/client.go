@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 	"go.mongodb.org/atlas-sdk/v20250312020/auth"
 
+	"github.com/neko-defense/nekoctl/internal/ctxtime"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 	"github.com/neko-defense/nekoctl/pkg/version"
@@ -102,7 +103,7 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	wait := t.Sleep
 	if wait == nil {
-		wait = sleep
+		wait = ctxtime.Sleep
 	}
 	base := t.Base
 	if base == nil {

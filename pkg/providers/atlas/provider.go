@@ -12,6 +12,7 @@ import (
 
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 
+	"github.com/neko-defense/nekoctl/internal/ctxtime"
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -89,7 +90,7 @@ func New(st *spec.Stack, client *admin.APIClient, cfg Config) *Provider {
 		cfg.CreateAttempts = 5
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = ctxtime.Sleep
 	}
 	if cfg.Password == nil {
 		cfg.Password = generatePassword
@@ -213,15 +214,4 @@ func (p *Provider) emit(e event.Event) {
 		e.Time = p.cfg.Now()
 	}
 	p.cfg.Events(e)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

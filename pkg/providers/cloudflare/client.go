@@ -14,6 +14,8 @@ import (
 	cf "github.com/cloudflare/cloudflare-go/v7"
 	"github.com/cloudflare/cloudflare-go/v7/option"
 	"golang.org/x/time/rate"
+
+	"github.com/neko-defense/nekoctl/internal/ctxtime"
 )
 
 // Environment variables read by NewClient. They are the names the Cloudflare
@@ -72,23 +74,12 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxDelay = 30 * time.Second
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleepCtx
+		p.Sleep = ctxtime.Sleep
 	}
 	if p.Jitter == nil {
 		p.Jitter = rand.Float64
 	}
 	return p
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // ClientOption tunes NewClient.

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/neko-defense/nekoctl/internal/ctxtime"
 	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -252,7 +253,7 @@ func TestClientTimeoutBoundsEachAttemptNotTheWaits(t *testing.T) {
 	emu.AddZone(testZone, cfemu.Pro)
 	emu.RateLimitNext(2)
 	slow := RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
-		return sleepCtx(ctx, 150*time.Millisecond) // longer than the client's timeout
+		return ctxtime.Sleep(ctx, 150*time.Millisecond) // longer than the client's timeout
 	}}
 	c, _ := NewClient(func(k string) string {
 		return map[string]string{EnvAPIToken: emu.Token(), EnvBaseURL: emu.URL()}[k]

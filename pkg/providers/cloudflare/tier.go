@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
 // Plan-tier limits of the features the stack uses (Cloudflare's documented
@@ -20,11 +22,10 @@ type tierLimits struct {
 	monitorMinInterval    int
 }
 
-var rlAllowed = []int{10, 15, 20, 30, 40, 45, 60, 90, 120, 180, 240, 300, 480, 600, 900, 1200, 1800, 2400, 3600, 65535, 86400}
-
+// upTo lists the rate-limit values Cloudflare accepts up to n seconds.
 func upTo(n int) []int {
 	var out []int
-	for _, v := range rlAllowed {
+	for _, v := range spec.RateLimitValues {
 		if v <= n {
 			out = append(out, v)
 		}
@@ -32,12 +33,28 @@ func upTo(n int) []int {
 	return out
 }
 
-var tiers = map[string]tierLimits{
-	"free":       {rlPeriods: []int{10}, rlTimeouts: []int{10}, rlRules: 1, cacheRules: 10, lbObjects: 20, commentLen: 100, monitorMinInterval: 15},
-	"pro":        {rlPeriods: upTo(60), rlTimeouts: upTo(3600), rlRules: 2, cacheRules: 25, managedWAF: true, lbObjects: 20, commentLen: 500, monitorMinInterval: 15},
-	"business":   {rlPeriods: upTo(600), rlTimeouts: upTo(86400), rlRules: 5, cacheRules: 50, managedWAF: true, lbObjects: 20, commentLen: 500, monitorMinInterval: 15},
-	"enterprise": {rlPeriods: upTo(3600), rlTimeouts: upTo(86400), rlRules: 100, cacheRules: 300, managedWAF: true, lbObjects: 0, commentLen: 500, monitorMinInterval: 10},
-}
+// tiers derives each plan's limits from the tables the spec validates
+// against, adding what only a live zone needs (comment length, monitor
+// interval).
+var tiers = func() map[string]tierLimits {
+	out := map[string]tierLimits{}
+	for _, t := range []string{"free", "pro", "business", "enterprise"} {
+		l := tierLimits{
+			rlPeriods: upTo(spec.RateLimitMaxPeriod[t]), rlTimeouts: upTo(spec.RateLimitMaxTimeout[t]),
+			rlRules: spec.RateLimitMaxRules[t], cacheRules: spec.CacheRuleMaxRules[t],
+			managedWAF: spec.PlanAtLeast(t, "pro"), lbObjects: spec.MaxLoadBalancerPools,
+			commentLen: 500, monitorMinInterval: 15,
+		}
+		switch t {
+		case "free":
+			l.commentLen = 100
+		case "enterprise":
+			l.lbObjects, l.monitorMinInterval = 0, 10
+		}
+		out[t] = l
+	}
+	return out
+}()
 
 func secondsList(v []int) string {
 	s := make([]string, len(v))

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/neko-defense/nekoctl/internal/ctxtime"
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -165,7 +166,7 @@ func (p *Provider) deleteAndWait(ctx context.Context, u *unstructured.Unstructur
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		if err := sleep(ctx, p.opts.PollInterval); err != nil {
+		if err := ctxtime.Sleep(ctx, p.opts.PollInterval); err != nil {
 			return err
 		}
 	}
@@ -259,17 +260,6 @@ func (p *Provider) deleteNamespace(ctx context.Context, addr plan.Address, ns *u
 	p.emit(event.Warning, addr, plan.Delete,
 		fmt.Sprintf("kept the namespace: it holds objects nekoctl does not own (%s); removed nekoctl's labels", strings.Join(foreign, ", ")), zeroTime)
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // secretsDigest identifies the current values of the Secrets the API pods

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/neko-defense/nekoctl/internal/ctxtime"
 	"github.com/neko-defense/nekoctl/pkg/kubetest"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -442,7 +443,7 @@ func kubetestWait(t *testing.T, cond func() bool) {
 		if cond() {
 			return
 		}
-		if err := sleep(context.Background(), 100e6); err != nil {
+		if err := ctxtime.Sleep(context.Background(), 100*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -472,7 +473,7 @@ func TestIngressExposure(t *testing.T) {
 			if env.SetIngressAddress(ctx, region, "ingress", AppName, "198.51.100.77") == nil {
 				return
 			}
-			_ = sleep(ctx, 100e6)
+			_ = ctxtime.Sleep(ctx, 100*time.Millisecond)
 		}
 	}()
 	applyAll(t, p, changes, out)

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/neko-defense/nekoctl/internal/ctxtime"
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 )
@@ -54,7 +55,7 @@ func (p *Provider) waitRollout(ctx context.Context, addr plan.Address, gvr schem
 			p.emit(event.Progress, addr, "", "rolling out: "+last, start)
 			lastReport = now
 		}
-		if err := sleep(ctx, p.opts.PollInterval); err != nil {
+		if err := ctxtime.Sleep(ctx, p.opts.PollInterval); err != nil {
 			return fmt.Errorf("%s: waiting for the rollout: %w", addr, err)
 		}
 	}
@@ -137,7 +138,7 @@ func (p *Provider) waitAddress(ctx context.Context, addr plan.Address) (string, 
 			p.emit(event.Progress, addr, "", "waiting for the public address", start)
 			lastReport = now
 		}
-		if err := sleep(ctx, p.opts.PollInterval); err != nil {
+		if err := ctxtime.Sleep(ctx, p.opts.PollInterval); err != nil {
 			return "", err
 		}
 	}
