@@ -41,7 +41,7 @@ func (f *Factory) EventSink(output string) event.Sink {
 	if output == "json" {
 		return printer.EventJSON(f.IOStreams.ErrOut)
 	}
-	return printer.EventLines(f.IOStreams.ErrOut, f.IOStreams.ColorEnabled())
+	return printer.EventLines(f.IOStreams.ErrOut, f.IOStreams.ErrColorEnabled())
 }
 
 // CheckOutput validates an -o value.

@@ -25,7 +25,7 @@ func (f *Factory) LoadStack(path string) (*spec.Loaded, error) {
 				shown = append(shown, d)
 			}
 		}
-		_ = printer.DiagnosticsText(f.IOStreams.ErrOut, shown, f.IOStreams.ColorEnabled())
+		_ = printer.DiagnosticsText(f.IOStreams.ErrOut, shown, f.IOStreams.ErrColorEnabled())
 	}
 	return l, err
 }

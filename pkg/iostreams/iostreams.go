@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // IOStreams are the command's standard streams and what is known of them.
@@ -14,8 +16,8 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 
-	stdinTTY, stdoutTTY bool
-	colorDisabled       bool
+	stdinTTY, stdoutTTY, stderrTTY bool
+	colorDisabled                  bool
 }
 
 // System returns the process's streams.
@@ -23,6 +25,7 @@ func System() *IOStreams {
 	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	s.stdinTTY = isTerminal(os.Stdin)
 	s.stdoutTTY = isTerminal(os.Stdout)
+	s.stderrTTY = isTerminal(os.Stderr)
 	_, noColor := os.LookupEnv("NO_COLOR")
 	s.colorDisabled = noColor || os.Getenv("TERM") == "dumb"
 	return s
@@ -43,10 +46,12 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 // CanPrompt reports whether the user can answer a question.
 func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY }
 
-// ColorEnabled reports whether to colour output.
+// ColorEnabled reports whether to colour standard output.
 func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.colorDisabled }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// ErrColorEnabled reports whether to colour standard error (diagnostics, progress).
+func (s *IOStreams) ErrColorEnabled() bool { return s.stderrTTY && !s.colorDisabled }
+
+// isTerminal asks the terminal driver: /dev/null is a character device too,
+// so the file mode alone would colour output sent there.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
