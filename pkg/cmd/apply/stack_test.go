@@ -14,6 +14,7 @@ import (
 
 	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
+	"github.com/neko-defense/nekoctl/pkg/cmd/status"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
 	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
@@ -92,6 +93,11 @@ func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (strin
 	defer cancel()
 	var err error
 	switch cmd {
+	case "status":
+		c := status.NewCmdStatus(f, nil)
+		c.SilenceErrors, c.SilenceUsage = true, true
+		c.SetArgs([]string{"-f", w.spec})
+		err = c.ExecuteContext(ctx)
 	case "plan":
 		c := plan.NewCmdPlan(f, nil)
 		c.SilenceErrors, c.SilenceUsage = true, true
@@ -126,6 +132,16 @@ func TestWholeStackJourney(t *testing.T) {
 	out, err = w.run(t, "plan", nil)
 	if err != nil {
 		t.Fatalf("second plan is not empty (%v):\n%s", err, out)
+	}
+
+	out, err = w.run(t, "status", nil)
+	if err != nil {
+		t.Fatalf("status after up is not healthy (%v):\n%s", err, out)
+	}
+	for _, want := range []string{"atlas", "cloudflare", "kubernetes  eu-west"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
 	}
 
 	if n := len(w.cf.Pools()); n != 3 {
