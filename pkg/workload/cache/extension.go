@@ -46,6 +46,9 @@ type Extension struct {
 	normalized sync.Map
 	size       int64
 	sizeMu     sync.Mutex
+
+	// bodies lets Middleware answer hits without gqlgen (http.go).
+	bodies bodyMemo
 }
 
 // maxNormalized bounds the memo; clients send few distinct queries.
@@ -78,7 +81,9 @@ func (e *Extension) InterceptResponse(ctx context.Context, next graphql.Response
 	if !ok || role == auth.RoleAnonymous {
 		return next(ctx)
 	}
-	key := e.key(op, role)
+	digest := e.digest(op)
+	e.remember(ctx, digest)
+	key := keyFor(role, digest)
 	if data, found, err := e.store.Get(ctx, key); err == nil && found {
 		e.count("hit")
 		return &graphql.Response{Data: data, Extensions: map[string]any{"cache": "HIT"}}
@@ -138,9 +143,25 @@ func (e *Extension) policy(op *graphql.OperationContext) (ttl time.Duration, tag
 	return ttl, tags, ttl > 0
 }
 
-// key is role + a digest of the normalized query, operation name and
-// variables (JSON with sorted keys).
-func (e *Extension) key(op *graphql.OperationContext, role string) string {
+// keyFor is the cache key of a query's digest for role.
+func keyFor(role, digest string) string {
+	return "q:" + lowerRole(role) + ":" + digest
+}
+
+// lowerRole spares strings.ToLower's allocation for the known roles.
+func lowerRole(role string) string {
+	switch role {
+	case auth.RoleViewer:
+		return "viewer"
+	case auth.RoleAdmin:
+		return "admin"
+	}
+	return strings.ToLower(role)
+}
+
+// digest is a digest of the normalized query, operation name and variables
+// (JSON with sorted keys).
+func (e *Extension) digest(op *graphql.OperationContext) string {
 	h := sha256.New()
 	h.Write([]byte(e.normalize(op)))
 	h.Write([]byte{0})
@@ -148,7 +169,7 @@ func (e *Extension) key(op *graphql.OperationContext, role string) string {
 	h.Write([]byte{0})
 	vars, _ := json.Marshal(op.Variables)
 	h.Write(vars)
-	return "q:" + strings.ToLower(role) + ":" + hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // normalize prints the parsed document canonically, so that whitespace,

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
@@ -139,8 +141,9 @@ func openRedis(cfg *config.Config, onState func(string, int)) (redisConn, error)
 }
 
 // graphQL builds the GraphQL handler: transports, limits, the response
-// cache when there is Redis, and error presentation.
-func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string) *handler.Server {
+// cache when there is Redis (with its shortcut for hits in front of
+// gqlgen), and error presentation.
+func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string) http.Handler {
 	cfg, m := s.cfg, s.Metrics
 	gql := handler.New(graph.NewSchema(resolver))
 	gql.AddTransport(transport.Options{})
@@ -152,10 +155,13 @@ func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string) 
 	}
 	gql.Use(graph.DepthLimit{Max: cfg.MaxDepth})
 	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	var front func(http.Handler) http.Handler
 	if rc.client != nil {
 		cs := cache.NewStore(rc.client, rc.hot, rc.breaker, prefix+"cache:")
 		resolver.Cache = cs
-		gql.Use(cache.NewExtension(cs, cfg.CacheTTLs, func(r string) { m.Cache.WithLabelValues(r).Inc() }))
+		ext := cache.NewExtension(cs, cfg.CacheTTLs, cacheCounter(m))
+		gql.Use(ext)
+		front = ext.Middleware
 	}
 	gql.SetErrorPresenter(graph.ErrorPresenter(func(code string, err error) {
 		m.GraphQLErrors.WithLabelValues(code).Inc()
@@ -167,7 +173,24 @@ func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string) 
 		s.log.Error("panic in resolver", "panic", v)
 		return errors.New("internal error")
 	})
+	if front != nil {
+		return front(gql)
+	}
 	return gql
+}
+
+// cacheCounter counts cache lookups, each label's counter looked up once
+// (on first use, so that /metrics shows only results that happened): a
+// label lookup hashes the label values on every call.
+func cacheCounter(m *metrics.Metrics) cache.Counter {
+	var counters sync.Map // result -> prometheus.Counter
+	return func(r string) {
+		c, ok := counters.Load(r)
+		if !ok {
+			c, _ = counters.LoadOrStore(r, m.Cache.WithLabelValues(r))
+		}
+		c.(prometheus.Counter).Inc()
+	}
 }
 
 // Handler is the server's HTTP handler.
