@@ -7,6 +7,7 @@ package kubernetes
 
 import (
 	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"fmt"
@@ -101,16 +102,27 @@ func New(st *spec.Stack, region string, cfg *rest.Config, opts Config) *Provider
 func (p *Provider) Name() string   { return Name }
 func (p *Provider) Region() string { return p.region }
 
+// quietLibraries silences the client libraries' own logging: without a
+// logger controller-runtime (used by the server-side apply manager) prints a
+// stack trace after 30 seconds, and client-go's klog prints throttling
+// notices. The provider reports through events and never prints.
+var quietLibraries sync.Once
+
+// Client-side rate limits: client-go's defaults (5/s, burst 10) throttle a
+// region's plan of a few dozen objects for seconds.
+const (
+	clientQPS   = 50
+	clientBurst = 100
+)
+
 // clients builds the API clients on first use. Discovery is cached for the
 // provider's lifetime and reset when a kind is not found (CRDs installed
 // meanwhile).
-// quietControllerRuntime gives controller-runtime's client (used by the
-// server-side apply manager) a logger: without one it prints a stack trace
-// after 30 seconds, and the provider never prints.
-var quietControllerRuntime sync.Once
-
 func (p *Provider) clients() error {
-	quietControllerRuntime.Do(func() { ctrllog.SetLogger(logr.Discard()) })
+	quietLibraries.Do(func() {
+		ctrllog.SetLogger(logr.Discard())
+		klog.SetLogger(logr.Discard())
+	})
 	p.once.Do(func() {
 		if p.cfg == nil {
 			p.initErr = fmt.Errorf("region %s: no cluster configured (offline)", p.region)
@@ -119,6 +131,9 @@ func (p *Provider) clients() error {
 		cfg := rest.CopyConfig(p.cfg)
 		if cfg.Timeout == 0 {
 			cfg.Timeout = 30 * time.Second
+		}
+		if cfg.QPS == 0 {
+			cfg.QPS, cfg.Burst = clientQPS, clientBurst
 		}
 		// API server warnings become events: the provider never prints.
 		cfg.WarningHandler = warningSink{p}
