@@ -54,32 +54,55 @@ func (e *Extension) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		digest, known := e.memoized(body)
+		// Whatever runs next reads the body again.
+		replay := func(r *http.Request) *http.Request {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			return r
+		}
 		if !known {
 			if len(body) <= maxMemoBodySize {
 				r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, replay(r))
 			return
 		}
 		data, found, err := e.store.Get(r.Context(), keyFor(role, digest))
 		if err != nil || !found {
 			// The full path looks again and counts the miss or bypass.
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, replay(r))
+			return
+		}
+		out, err := hitResponse(data)
+		if err != nil {
+			// Not JSON, so never stored by this server: let gqlgen fail on
+			// it the way it does.
+			next.ServeHTTP(w, replay(r))
 			return
 		}
 		e.count("hit")
-		// The same envelope and encoding as gqlgen's POST transport, so
-		// the bytes on the wire do not depend on the path taken.
-		b, err := json.Marshal(&graphql.Response{Data: data, Extensions: map[string]any{"cache": "HIT"}})
-		if err != nil {
-			next.ServeHTTP(w, r)
-			return
-		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(b)
+		_, _ = w.Write(out)
 	})
+}
+
+// hitPrefix and hitSuffix surround the data of a hit's response.
+const hitPrefix, hitSuffix = `{"data":`, `,"extensions":{"cache":"HIT"}}`
+
+// hitResponse is the body gqlgen's POST transport writes for a hit, so
+// that the bytes on the wire do not depend on the path taken: json.Marshal
+// of the response, which compacts the data and escapes <, >, & and the
+// line separators in it. Cached data is compact and seldom has those, so
+// usually a compacting copy is all it takes, without reflection.
+func hitResponse(data []byte) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(hitPrefix) + len(data) + len(hitSuffix))
+	b.WriteString(hitPrefix)
+	if err := json.Compact(&b, data); err == nil && !bytes.ContainsAny(b.Bytes()[len(hitPrefix):], "<>&\u2028\u2029") {
+		b.WriteString(hitSuffix)
+		return b.Bytes(), nil
+	}
+	return json.Marshal(&graphql.Response{Data: data, Extensions: map[string]any{"cache": "HIT"}})
 }
 
 // plainJSONPost reports whether gqlgen's POST transport would take r and
