@@ -80,6 +80,11 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (string, error) {
+	return w.runFor(t, 5*time.Minute, cmd, mutate)
+}
+
+// runFor runs cmd with a deadline; a short one interrupts it part-way.
+func (w *world) runFor(t *testing.T, limit time.Duration, cmd string, mutate func(*ApplyOptions)) (string, error) {
 	t.Helper()
 	f := factory.New()
 	ios, _, out, errOut := iostreams.Test()
@@ -89,7 +94,7 @@ func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (strin
 		Atlas:      atlas.Config{PollInterval: 20 * time.Millisecond, Timeout: time.Minute},
 		Kubernetes: kubernetes.Config{PollInterval: 50 * time.Millisecond, RolloutTimeout: time.Minute, AddressTimeout: time.Minute},
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	var err error
 	switch cmd {
@@ -200,4 +205,59 @@ func TestWholeStackJourney(t *testing.T) {
 	if _, err := w.run(t, "plan", nil); !errors.As(err, &ec) {
 		t.Errorf("after down, a plan should show creates again, got %v", err)
 	}
+}
+
+// TestInterruptedUpConverges interrupts `up` twice at different points, then
+// runs it to the end: the stack must converge with no duplicate objects and
+// an empty plan.
+func TestInterruptedUpConverges(t *testing.T) {
+	w := newWorld(t)
+	interrupted := 0
+	for _, after := range []time.Duration{500 * time.Millisecond, 1000 * time.Millisecond, 1500 * time.Millisecond} {
+		out, err := w.runFor(t, after, "up", nil)
+		t.Logf("up with a %s deadline: %v", after, firstLine(err))
+		if err == nil {
+			continue
+		}
+		if !strings.Contains(err.Error()+out, "context deadline exceeded") {
+			t.Fatalf("interrupted up failed for another reason: %v\n%s", err, out)
+		}
+		interrupted++
+	}
+	if interrupted == 0 {
+		t.Fatal("no up was interrupted: the deadlines are too long for this machine")
+	}
+	if out, err := w.run(t, "up", nil); err != nil {
+		t.Fatalf("up after interruptions: %v\n%s", err, out)
+	}
+	if out, err := w.run(t, "plan", nil); err != nil {
+		t.Fatalf("plan after converging is not empty (%v):\n%s", err, out)
+	}
+	if n := len(w.cf.Pools()); n != 3 {
+		t.Errorf("pools = %d, want 3", n)
+	}
+	if n := len(w.cf.LoadBalancers("nekodefense.example")); n != 1 {
+		t.Errorf("load balancers = %d, want 1", n)
+	}
+	seen := map[string]int{}
+	for _, r := range w.cf.Records("nekodefense.example") {
+		seen[r.Type+" "+r.Name]++
+	}
+	for k, n := range seen {
+		if n > 1 {
+			t.Errorf("DNS record %s exists %d times", k, n)
+		}
+	}
+	gid, _ := w.atlas.ProjectID("neko-defense")
+	if names := w.atlas.ClusterNames(gid); len(names) != 1 {
+		t.Errorf("clusters = %v, want one", names)
+	}
+}
+
+func firstLine(err error) string {
+	if err == nil {
+		return "finished"
+	}
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
 }
