@@ -120,6 +120,17 @@ func (s *Store) invalidate(ctx context.Context, tags []string) error {
 	return err
 }
 
+// hasPending reports whether invalidations are waiting to be retried: the
+// cache must not be read from anywhere but Get until they are through.
+func (s *Store) hasPending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending) > 0
+}
+
+// Key is the Redis key of the entry key.
+func (s *Store) Key(key string) string { return s.prefix + key }
+
 func (s *Store) flushPending(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

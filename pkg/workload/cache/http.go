@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/neko-defense/nekoctl/pkg/workload/auth"
+	"github.com/neko-defense/nekoctl/pkg/workload/ratelimit"
 )
 
 // Answering a cache hit through gqlgen costs more than the Redis lookup
@@ -67,7 +68,11 @@ func (e *Extension) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, replay(r))
 			return
 		}
-		data, found, err := e.store.Get(r.Context(), keyFor(role, digest))
+		key := keyFor(role, digest)
+		data, found, ok := e.prefetched(r.Context(), key)
+		if !ok {
+			data, found, err = e.store.Get(r.Context(), key)
+		}
 		if err != nil || !found {
 			// The full path looks again and counts the miss or bypass.
 			next.ServeHTTP(w, replay(r))
@@ -103,6 +108,47 @@ func hitResponse(data []byte) ([]byte, error) {
 		return b.Bytes(), nil
 	}
 	return json.Marshal(&graphql.Response{Data: data, Extensions: map[string]any{"cache": "HIT"}})
+}
+
+// prefetched returns the entry key when the rate limiter read it in its
+// round trip (see Prefetch), unless invalidations are pending: then only
+// Get, which retries them first, may read the cache.
+func (e *Extension) prefetched(ctx context.Context, key string) (data []byte, found, ok bool) {
+	data, found, ok = ratelimit.Prefetched(ctx, e.store.Key(key))
+	if !ok || e.store.hasPending() {
+		return nil, false, false
+	}
+	return data, found, true
+}
+
+// Prefetch lets the rate limiter read a request's cache entry in the same
+// Redis round trip as its count, when the request is one Middleware may
+// answer: its body is known and small, and its token already verified
+// (identify returns the identity of verified tokens only; the rate limit
+// comes before authentication, and must stay cheap for the requests it
+// rejects). Such a body is read here and replayed to the handlers after.
+func (e *Extension) Prefetch(identify func(*http.Request) (auth.Identity, bool)) ratelimit.Prefetch {
+	return func(r *http.Request) (*http.Request, string) {
+		if r.ContentLength <= 0 || r.ContentLength > maxMemoBodySize || !plainJSONPost(r) {
+			return r, ""
+		}
+		id, ok := identify(r)
+		if !ok || id.Role == auth.RoleAnonymous {
+			return r, ""
+		}
+		body := make([]byte, r.ContentLength)
+		n, err := io.ReadFull(r.Body, body)
+		if err != nil {
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body[:n]), errReader{err}))
+			return r, ""
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		digest, known := e.memoized(body)
+		if !known || e.store.hasPending() {
+			return r, ""
+		}
+		return r, e.store.Key(keyFor(id.Role, digest))
+	}
 }
 
 // plainJSONPost reports whether gqlgen's POST transport would take r and

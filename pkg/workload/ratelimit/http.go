@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"math"
 	"net"
 	"net/http"
@@ -40,10 +41,54 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 // headers and answering 429 with Retry-After once the limit is reached.
 // onReject is told the backend that decided.
 func Middleware(l *Limiter, trusted []netip.Prefix, onReject func(backend string), next http.Handler) http.Handler {
+	return MiddlewarePrefetching(l, trusted, onReject, nil, next)
+}
+
+// Prefetch names the Redis key a request is going to read, if it knows
+// one; it may return the request changed (a body it read, replayable).
+type Prefetch func(r *http.Request) (*http.Request, string)
+
+type prefetchedKey struct{}
+
+type prefetched struct {
+	key   string
+	val   []byte
+	found bool
+}
+
+// Prefetched returns the value of key when the rate limiter read it along
+// with the request's count: ok is false when it did not.
+func Prefetched(ctx context.Context, key string) (val []byte, found, ok bool) {
+	p, ok := ctx.Value(prefetchedKey{}).(*prefetched)
+	if !ok || p.key != key {
+		return nil, false, false
+	}
+	return p.val, p.found, true
+}
+
+// MiddlewarePrefetching is Middleware that reads the key prefetch names in
+// the same Redis round trip as the count, for the handlers after it
+// (Prefetched). A cache lookup after the limit costs no round trip then.
+func MiddlewarePrefetching(l *Limiter, trusted []netip.Prefix, onReject func(backend string), prefetch Prefetch, next http.Handler) http.Handler {
 	limit := strconv.Itoa(l.Limit())
 	policy := limit + ";w=" + strconv.Itoa(int(Window.Seconds()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d := l.Allow(r.Context(), ClientIP(r, trusted))
+		var key string
+		if prefetch != nil {
+			r, key = prefetch(r)
+		}
+		var d Decision
+		if key == "" {
+			d = l.Allow(r.Context(), ClientIP(r, trusted))
+		} else {
+			var p prefetched
+			var read bool
+			d, p.val, p.found, read = l.AllowAndGet(r.Context(), ClientIP(r, trusted), key)
+			if read && d.Allowed {
+				p.key = key
+				r = r.WithContext(context.WithValue(r.Context(), prefetchedKey{}, &p))
+			}
+		}
 		reset := strconv.Itoa(int(math.Ceil(d.Reset.Seconds())))
 		h := w.Header()
 		h.Set("RateLimit-Limit", limit)

@@ -58,6 +58,18 @@ if n == 1 or ttl < 0 then
 end
 return {n, ttl}`)
 
+// incrGetScript is incrScript that also returns the value of KEYS[2] (false
+// when there is none): a request that will read that key anyway gets it in
+// the same round trip as its count.
+var incrGetScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if n == 1 or ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl, redis.call('GET', KEYS[2])}`)
+
 var windowMillis = strconv.FormatInt(Window.Milliseconds(), 10)
 
 // Allow counts a request from client.
@@ -72,6 +84,27 @@ func (l *Limiter) Allow(ctx context.Context, client string) Decision {
 	}
 	n, reset := l.local.incr(client)
 	return l.decide(n, reset, "local")
+}
+
+// AllowAndGet is Allow that also reads the Redis key get, in the same round
+// trip; read is false when it could not be read (Redis unavailable: the
+// local counters decided), found is false when the key does not exist.
+func (l *Limiter) AllowAndGet(ctx context.Context, client, get string) (d Decision, val []byte, found, read bool) {
+	if l.rdb != nil {
+		res, err := breaker.Do(l.breaker, func() ([]any, error) {
+			return incrGetScript.Run(ctx, l.rdb, []string{l.prefix + client, get}, windowMillis).Slice()
+		})
+		if err == nil && len(res) == 3 {
+			n, okN := res[0].(int64)
+			ttl, okT := res[1].(int64)
+			if okN && okT {
+				s, found := res[2].(string)
+				return l.decide(int(n), time.Duration(ttl)*time.Millisecond, "redis"), []byte(s), found, true
+			}
+		}
+	}
+	n, reset := l.local.incr(client)
+	return l.decide(n, reset, "local"), nil, false, false
 }
 
 func (l *Limiter) decide(count int, reset time.Duration, backend string) Decision {

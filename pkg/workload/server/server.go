@@ -89,16 +89,16 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 	issuer := auth.NewIssuer(cfg.JWTSecret, cfg.JWTTTL, users, o.Now)
 	prefix := "neko:" + o.Version + ":"
-	gql := s.graphQL(&graph.Resolver{Store: st, Issuer: issuer, Now: o.Now}, rc, prefix)
+	gql, prefetch := s.graphQL(&graph.Resolver{Store: st, Issuer: issuer, Now: o.Now}, rc, prefix, issuer)
 
 	limiter := ratelimit.New(cfg.RateLimitPerMinute, rc.hot, rc.breaker, prefix+"rl:", o.Now)
-	limited := func(h http.Handler) http.Handler {
-		return ratelimit.Middleware(limiter, cfg.TrustedProxies, func(b string) { m.RateLimited.WithLabelValues(b).Inc() }, h)
+	limited := func(prefetch ratelimit.Prefetch, h http.Handler) http.Handler {
+		return ratelimit.MiddlewarePrefetching(limiter, cfg.TrustedProxies, func(b string) { m.RateLimited.WithLabelValues(b).Inc() }, prefetch, h)
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", instrument(m, "graphql", noStore(cors(cfg.CORSOrigins, limited(limitBody(cfg.MaxBodyBytes, issuer.Middleware(gql)))))))
-	mux.Handle("/static/", instrument(m, "static", limited(staticHandler())))
+	mux.Handle("/graphql", instrument(m, "graphql", noStore(cors(cfg.CORSOrigins, limited(prefetch, limitBody(cfg.MaxBodyBytes, issuer.Middleware(gql)))))))
+	mux.Handle("/static/", instrument(m, "static", limited(nil, staticHandler())))
 	mux.Handle("GET /health", instrument(m, "health", noStore(http.HandlerFunc(s.health))))
 	mux.Handle("GET /ready", instrument(m, "ready", noStore(http.HandlerFunc(s.ready))))
 	mux.Handle("GET /metrics", instrument(m, "metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
@@ -142,8 +142,9 @@ func openRedis(cfg *config.Config, onState func(string, int)) (redisConn, error)
 
 // graphQL builds the GraphQL handler: transports, limits, the response
 // cache when there is Redis (with its shortcut for hits in front of
-// gqlgen), and error presentation.
-func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string) http.Handler {
+// gqlgen, and the prefetch that reads a hit with the rate-limit count),
+// and error presentation.
+func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string, issuer *auth.Issuer) (http.Handler, ratelimit.Prefetch) {
 	cfg, m := s.cfg, s.Metrics
 	gql := handler.New(graph.NewSchema(resolver))
 	gql.AddTransport(transport.Options{})
@@ -156,12 +157,13 @@ func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string) 
 	gql.Use(graph.DepthLimit{Max: cfg.MaxDepth})
 	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	var front func(http.Handler) http.Handler
+	var prefetch ratelimit.Prefetch
 	if rc.client != nil {
 		cs := cache.NewStore(rc.client, rc.hot, rc.breaker, prefix+"cache:")
 		resolver.Cache = cs
 		ext := cache.NewExtension(cs, cfg.CacheTTLs, cacheCounter(m))
 		gql.Use(ext)
-		front = ext.Middleware
+		front, prefetch = ext.Middleware, ext.Prefetch(issuer.Remembered)
 	}
 	gql.SetErrorPresenter(graph.ErrorPresenter(func(code string, err error) {
 		m.GraphQLErrors.WithLabelValues(code).Inc()
@@ -174,9 +176,9 @@ func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string) 
 		return errors.New("internal error")
 	})
 	if front != nil {
-		return front(gql)
+		return front(gql), prefetch
 	}
-	return gql
+	return gql, nil
 }
 
 // cacheCounter counts cache lookups, each label's counter looked up once
