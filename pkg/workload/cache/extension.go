@@ -49,6 +49,7 @@ type Extension struct {
 
 	// bodies lets Middleware answer hits without gqlgen (http.go).
 	bodies bodyMemo
+	hits   hitMemo
 }
 
 // maxNormalized bounds the memo; clients send few distinct queries.

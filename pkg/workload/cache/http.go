@@ -78,7 +78,7 @@ func (e *Extension) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, replay(r))
 			return
 		}
-		out, err := hitResponse(data)
+		out, err := e.hit(key, data)
 		if err != nil {
 			// Not JSON, so never stored by this server: let gqlgen fail on
 			// it the way it does.
@@ -103,11 +103,51 @@ func hitResponse(data []byte) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(len(hitPrefix) + len(data) + len(hitSuffix))
 	b.WriteString(hitPrefix)
-	if err := json.Compact(&b, data); err == nil && !bytes.ContainsAny(b.Bytes()[len(hitPrefix):], "<>&\u2028\u2029") {
+	if err := json.Compact(&b, data); err == nil && !needsEscape(b.Bytes()[len(hitPrefix):]) {
 		b.WriteString(hitSuffix)
 		return b.Bytes(), nil
 	}
 	return json.Marshal(&graphql.Response{Data: data, Extensions: map[string]any{"cache": "HIT"}})
+}
+
+// needsEscape reports whether json.Marshal would escape something in data.
+// (bytes.ContainsAny with the two line separators in the set would decode
+// every rune.)
+func needsEscape(data []byte) bool {
+	return bytes.ContainsAny(data, "<>&") || bytes.Contains(data, []byte("\u2028")) || bytes.Contains(data, []byte("\u2029"))
+}
+
+// hitMemo remembers the response built for each entry's data: building it
+// is a pass over the data, and a hot entry is answered many times over
+// before it changes.
+type hitMemo struct {
+	mu sync.RWMutex
+	m  map[string]hitBytes
+}
+
+type hitBytes struct{ data, out []byte }
+
+// maxMemoHitSize keeps large entries out of the hit memo.
+const maxMemoHitSize = 64 << 10
+
+func (e *Extension) hit(key string, data []byte) ([]byte, error) {
+	e.hits.mu.RLock()
+	h, ok := e.hits.m[key]
+	e.hits.mu.RUnlock()
+	if ok && bytes.Equal(h.data, data) {
+		return h.out, nil
+	}
+	out, err := hitResponse(data)
+	if err != nil || len(data) > maxMemoHitSize {
+		return out, err
+	}
+	e.hits.mu.Lock()
+	defer e.hits.mu.Unlock()
+	if e.hits.m == nil || len(e.hits.m) >= maxMemoBodies {
+		e.hits.m = make(map[string]hitBytes)
+	}
+	e.hits.m[key] = hitBytes{data: data, out: out}
+	return out, nil
 }
 
 // prefetched returns the entry key when the rate limiter read it in its

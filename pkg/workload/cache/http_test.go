@@ -30,3 +30,15 @@ func TestHitResponseIsGqlgens(t *testing.T) {
 		t.Error("invalid JSON: no error")
 	}
 }
+
+// The hit memo answers from the data it is given, never from older data.
+func TestHitMemoFollowsData(t *testing.T) {
+	e := &Extension{}
+	for _, data := range []string{`{"a":1}`, `{"a":1}`, `{"a":2}`, `{"a":1}`} {
+		got, err := e.hit("k", []byte(data))
+		want, _ := hitResponse([]byte(data))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: got %s, %v", data, got, err)
+		}
+	}
+}

@@ -56,3 +56,25 @@ func TestCacheHitShortcut(t *testing.T) {
 		t.Fatalf("other variables: %s", b)
 	}
 }
+
+// TestPrefetchedHitsAreRateLimited: hits read in the rate limiter's round
+// trip are counted like every other request.
+func TestPrefetchedHitsAreRateLimited(t *testing.T) {
+	m, r := services(t, 5)
+	in := startServer(t, m.URI, r.Addr, map[string]string{"RATE_LIMIT_PER_MINUTE": "5"})
+	viewer := login(t, in.URL, "viewer", testenv.ViewerPassword) // request 1
+	var caches []any
+	for range 4 { // requests 2-5: a miss, then hits
+		got := viewer.do(statsQuery, nil)
+		if got.Status != http.StatusOK {
+			t.Fatalf("status %d within the limit", got.Status)
+		}
+		caches = append(caches, got.Extensions["cache"])
+	}
+	if caches[0] != "MISS" || caches[3] != "HIT" {
+		t.Fatalf("cache: %v", caches)
+	}
+	if got, err := viewer.try(statsQuery, nil); err != nil || got.Status != http.StatusTooManyRequests || got.Header.Get("Ratelimit-Remaining") != "0" {
+		t.Fatalf("request 6: %+v %v", got, err)
+	}
+}
