@@ -92,8 +92,9 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	gql, prefetch := s.graphQL(&graph.Resolver{Store: st, Issuer: issuer, Now: o.Now}, rc, prefix, issuer)
 
 	limiter := ratelimit.New(cfg.RateLimitPerMinute, rc.hot, rc.breaker, prefix+"rl:", o.Now)
+	rejected := labelCounter(m.RateLimited)
 	limited := func(prefetch ratelimit.Prefetch, h http.Handler) http.Handler {
-		return ratelimit.MiddlewarePrefetching(limiter, cfg.TrustedProxies, func(b string) { m.RateLimited.WithLabelValues(b).Inc() }, prefetch, h)
+		return ratelimit.MiddlewarePrefetching(limiter, cfg.TrustedProxies, rejected, prefetch, h)
 	}
 
 	mux := http.NewServeMux()
@@ -161,7 +162,7 @@ func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string, 
 	if rc.client != nil {
 		cs := cache.NewStore(rc.client, rc.hot, rc.breaker, prefix+"cache:")
 		resolver.Cache = cs
-		ext := cache.NewExtension(cs, cfg.CacheTTLs, cacheCounter(m))
+		ext := cache.NewExtension(cs, cfg.CacheTTLs, labelCounter(m.Cache))
 		gql.Use(ext)
 		front, prefetch = ext.Middleware, ext.Prefetch(issuer.Remembered)
 	}
@@ -181,15 +182,15 @@ func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string, 
 	return gql, nil
 }
 
-// cacheCounter counts cache lookups, each label's counter looked up once
-// (on first use, so that /metrics shows only results that happened): a
-// label lookup hashes the label values on every call.
-func cacheCounter(m *metrics.Metrics) cache.Counter {
-	var counters sync.Map // result -> prometheus.Counter
-	return func(r string) {
-		c, ok := counters.Load(r)
+// labelCounter counts by one label, each label value's counter looked up
+// once (on first use, so that /metrics shows only values that happened):
+// a label lookup hashes the label values on every call.
+func labelCounter(vec *prometheus.CounterVec) func(value string) {
+	var counters sync.Map // label value -> prometheus.Counter
+	return func(v string) {
+		c, ok := counters.Load(v)
 		if !ok {
-			c, _ = counters.LoadOrStore(r, m.Cache.WithLabelValues(r))
+			c, _ = counters.LoadOrStore(v, vec.WithLabelValues(v))
 		}
 		c.(prometheus.Counter).Inc()
 	}
