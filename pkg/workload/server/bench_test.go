@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 	"github.com/neko-defense/nekoctl/pkg/workload/loadgen"
 	"github.com/neko-defense/nekoctl/pkg/workload/testenv"
 )
@@ -27,6 +30,9 @@ import (
 //
 //	go test -run '^$' -bench Load -benchtime 1x ./pkg/workload/server/
 func BenchmarkLoad(b *testing.B) {
+	// The API runs with the garbage-collector target its Deployment sets.
+	gogc, _ := strconv.Atoi(kubernetes.GOGC)
+	defer debug.SetGCPercent(debug.SetGCPercent(gogc))
 	m, r := services(b, 5000)
 	// A long TTL keeps the cached entry from expiring mid-run, and a long
 	// database timeout lets every uncached request finish however slow the
