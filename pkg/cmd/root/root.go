@@ -62,6 +62,14 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		versioncmd.NewCmdVersion(f, nil),
 		serve.NewCmdServe(f, nil),
 	)
+	cmd.InitDefaultCompletionCmd()
+	if c, _, err := cmd.Find([]string{"completion"}); err == nil && c != cmd {
+		c.Example = heredoc.Doc(`
+			$ source <(nekoctl completion bash)
+			$ nekoctl completion zsh > "${fpath[1]}/_nekoctl"
+			$ nekoctl completion fish > ~/.config/fish/completions/nekoctl.fish
+		`)
+	}
 	return cmd
 }
 
