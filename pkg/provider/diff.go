@@ -59,9 +59,8 @@ func DiffResources(desired, live []Resource, opts Options) []plan.Change {
 			deps = d
 		}
 		c := plan.Change{Address: l.Address, Action: plan.Delete, ID: l.ID, Before: l.Doc, DependsOn: deps, Notes: l.Notes}
-		if opts.Destroy {
-			c.Reason = "stack is being torn down"
-		} else {
+		// A teardown needs no reason on every line; a prune does.
+		if !opts.Destroy {
 			c.Reason = "no longer in the spec"
 		}
 		if l.Protected && !opts.Force {
