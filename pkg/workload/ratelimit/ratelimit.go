@@ -47,28 +47,24 @@ func New(limit int, rdb redis.Cmdable, b *breaker.Breaker, prefix string, now fu
 // Limit is the number of requests allowed per window.
 func (l *Limiter) Limit() int { return l.limit }
 
-// incrScript counts one request and returns the count and the window's
-// remaining milliseconds; the first request of a window starts it.
-var incrScript = redis.NewScript(`
+// countLua counts one request and leaves n and ttl, the window's remaining
+// milliseconds; the first request of a window starts it.
+const countLua = `
 local n = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if n == 1 or ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
-return {n, ttl}`)
+`
 
-// incrGetScript is incrScript that also returns the value of KEYS[2] (false
-// when there is none): a request that will read that key anyway gets it in
-// the same round trip as its count.
-var incrGetScript = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if n == 1 or ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {n, ttl, redis.call('GET', KEYS[2])}`)
+// incrScript returns the count and the remaining window.
+var incrScript = redis.NewScript(countLua + `return {n, ttl}`)
+
+// incrGetScript also returns the value of KEYS[2] (false when there is
+// none): a request that will read that key anyway gets it in the same round
+// trip as its count.
+var incrGetScript = redis.NewScript(countLua + `return {n, ttl, redis.call('GET', KEYS[2])}`)
 
 var windowMillis = strconv.FormatInt(Window.Milliseconds(), 10)
 
