@@ -113,6 +113,34 @@ func (s *Server) acct(w http.ResponseWriter, r *http.Request) *account {
 	return a
 }
 
+// save stores obj as a new account object, or over the one named by the
+// request's {id} when update is set, and answers as the API does: 404 for
+// an unknown id, 400 past the account's limit.
+func save[T any](s *Server, w http.ResponseWriter, r *http.Request, list *[]*T, obj T, kind string, update bool,
+	meta func(*T) (id, created, modified *string)) {
+	id, created, modified := meta(&obj)
+	now := s.stamp()
+	if update {
+		i := findByID(*list, func(t *T) string { id, _, _ := meta(t); return *id }, r.PathValue("id"))
+		if i < 0 {
+			writeErr(w, http.StatusNotFound, 1003, kind+" not found")
+			return
+		}
+		curID, curCreated, _ := meta((*list)[i])
+		*id, *created, *modified = *curID, *curCreated, now
+		*(*list)[i] = obj
+		writeOK(w, obj)
+		return
+	}
+	if len(*list) >= lbLimit {
+		writeErr(w, http.StatusBadRequest, 1004, fmt.Sprintf("account has reached its limit of %d %ss", lbLimit, kind))
+		return
+	}
+	*id, *created, *modified = s.nextID(), now, now
+	*list = append(*list, &obj)
+	writeOK(w, obj)
+}
+
 func findByID[T any](items []*T, id func(*T) string, want string) int {
 	return slices.IndexFunc(items, func(t *T) bool { return id(t) == want })
 }
@@ -164,25 +192,9 @@ func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, update bool)
 		writeErrs(w, errs)
 		return
 	}
-	now := s.stamp()
-	if update {
-		i := findByID(a.monitors, func(m *Monitor) string { return m.ID }, r.PathValue("id"))
-		if i < 0 {
-			writeErr(w, http.StatusNotFound, 1003, "monitor not found")
-			return
-		}
-		m.ID, m.CreatedOn, m.ModifiedOn = a.monitors[i].ID, a.monitors[i].CreatedOn, now
-		*a.monitors[i] = m
-		writeOK(w, m)
-		return
-	}
-	if len(a.monitors) >= lbLimit {
-		writeErr(w, http.StatusBadRequest, 1004, fmt.Sprintf("account has reached its limit of %d monitors", lbLimit))
-		return
-	}
-	m.ID, m.CreatedOn, m.ModifiedOn = s.nextID(), now, now
-	a.monitors = append(a.monitors, &m)
-	writeOK(w, m)
+	save(s, w, r, &a.monitors, m, "monitor", update, func(m *Monitor) (*string, *string, *string) {
+		return &m.ID, &m.CreatedOn, &m.ModifiedOn
+	})
 }
 
 func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request) {
@@ -274,25 +286,9 @@ func (s *Server) putPool(w http.ResponseWriter, r *http.Request, update bool) {
 	if p.CheckRegions == nil {
 		p.CheckRegions = []string{}
 	}
-	now := s.stamp()
-	if update {
-		i := findByID(a.pools, func(p *Pool) string { return p.ID }, r.PathValue("id"))
-		if i < 0 {
-			writeErr(w, http.StatusNotFound, 1003, "pool not found")
-			return
-		}
-		p.ID, p.CreatedOn, p.ModifiedOn = a.pools[i].ID, a.pools[i].CreatedOn, now
-		*a.pools[i] = p
-		writeOK(w, p)
-		return
-	}
-	if len(a.pools) >= lbLimit {
-		writeErr(w, http.StatusBadRequest, 1004, fmt.Sprintf("account has reached its limit of %d pools", lbLimit))
-		return
-	}
-	p.ID, p.CreatedOn, p.ModifiedOn = s.nextID(), now, now
-	a.pools = append(a.pools, &p)
-	writeOK(w, p)
+	save(s, w, r, &a.pools, p, "pool", update, func(p *Pool) (*string, *string, *string) {
+		return &p.ID, &p.CreatedOn, &p.ModifiedOn
+	})
 }
 
 func (s *Server) deletePool(w http.ResponseWriter, r *http.Request) {
