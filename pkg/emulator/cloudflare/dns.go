@@ -45,11 +45,7 @@ const freeRecordQuota = 200
 func (s *Server) Records(zoneName string) []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Record
-	for _, r := range s.zoneByName(zoneName).records {
-		out = append(out, *r)
-	}
-	return out
+	return copies(s.zoneByName(zoneName).records)
 }
 
 func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) {

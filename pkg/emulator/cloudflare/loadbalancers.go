@@ -33,11 +33,7 @@ type loadBalancer = LoadBalancer
 func (s *Server) LoadBalancers(zoneName string) []LoadBalancer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []LoadBalancer
-	for _, l := range s.zoneByName(zoneName).lbs {
-		out = append(out, *l)
-	}
-	return out
+	return copies(s.zoneByName(zoneName).lbs)
 }
 
 // ---- load balancers ----

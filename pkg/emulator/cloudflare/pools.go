@@ -79,22 +79,14 @@ func (s *Server) account(id string) *account {
 func (s *Server) Pools() []Pool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Pool
-	for _, p := range s.account(DefaultAccount).pools {
-		out = append(out, *p)
-	}
-	return out
+	return copies(s.account(DefaultAccount).pools)
 }
 
 // Monitors returns copies of the default account's monitors.
 func (s *Server) Monitors() []Monitor {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Monitor
-	for _, m := range s.account(DefaultAccount).monitors {
-		out = append(out, *m)
-	}
-	return out
+	return copies(s.account(DefaultAccount).monitors)
 }
 
 // SetPoolHealthy makes a pool's health endpoint report it (un)healthy.
@@ -139,6 +131,16 @@ func save[T any](s *Server, w http.ResponseWriter, r *http.Request, list *[]*T, 
 	*id, *created, *modified = s.nextID(), now, now
 	*list = append(*list, &obj)
 	writeOK(w, obj)
+}
+
+// copies returns the values behind items, so tests can read state without
+// sharing the emulator's objects.
+func copies[T any](items []*T) []T {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		out = append(out, *it)
+	}
+	return out
 }
 
 func findByID[T any](items []*T, id func(*T) string, want string) int {
