@@ -154,7 +154,7 @@ func (e *Engine) graph(p *plan.Plan) ([]*node, error) {
 			}
 		}
 		for _, d := range deps {
-			if n.change.Action == plan.Delete && d.change.Action == plan.Delete {
+			if tearsDown(n.change.Action) && tearsDown(d.change.Action) {
 				// Dependents go first when tearing down.
 				d.deps = append(d.deps, n)
 				continue
@@ -167,6 +167,10 @@ func (e *Engine) graph(p *plan.Plan) ([]*node, error) {
 	}
 	return nodes, nil
 }
+
+// tearsDown reports whether an action removes a resource from the stack, so
+// that its dependents go first.
+func tearsDown(a plan.Action) bool { return a == plan.Delete || a == plan.Keep }
 
 func findCycle(nodes []*node) string {
 	const (

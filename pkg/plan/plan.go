@@ -21,6 +21,14 @@ const (
 	Update  Action = "update"
 	Replace Action = "replace"
 	Delete  Action = "delete"
+	// Adopt takes over a live object that has the identity nekoctl would
+	// create but no ownership marker: it marks it owned and updates the
+	// owned fields (`--adopt`).
+	Adopt Action = "adopt"
+	// Keep is a container (Atlas project, namespace) that a teardown or prune
+	// would delete but that holds objects nekoctl does not own: it is
+	// released, not deleted, and the reason says what kept it.
+	Keep Action = "keep"
 )
 
 // Symbol is the one-column marker of the human rendering.
@@ -34,6 +42,10 @@ func (a Action) Symbol() string {
 		return "-/+"
 	case Delete:
 		return "-"
+	case Adopt:
+		return "<="
+	case Keep:
+		return "="
 	}
 	return " "
 }
@@ -78,6 +90,13 @@ type Change struct {
 	// Notes are provider remarks shown beside the change (retired settings,
 	// protected resources, rotations).
 	Notes []string `json:"notes,omitempty"`
+	// Fingerprint identifies the live object the change was planned against
+	// (Kubernetes resourceVersion, Cloudflare modified_on, Atlas state and
+	// the fields read); a saved plan is stale when it no longer matches.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Conflict, when set, says why the change cannot be applied as planned
+	// (an unowned object in the way); `up` refuses a plan with conflicts.
+	Conflict string `json:"conflict,omitempty"`
 }
 
 // Diagnostic is a warning or error not tied to one change.
@@ -98,6 +117,9 @@ type Plan struct {
 // Summary counts the actions; replace counts as both an add and a destroy.
 type Summary struct {
 	Add, Change, Destroy, Unchanged int
+	// Adopt counts live objects taken over; Keep counts containers released
+	// instead of deleted. Neither is in Add, Change or Destroy.
+	Adopt, Keep int
 }
 
 func (p *Plan) Summary() Summary {
@@ -113,6 +135,10 @@ func (p *Plan) Summary() Summary {
 			s.Destroy++
 		case Delete:
 			s.Destroy++
+		case Adopt:
+			s.Adopt++
+		case Keep:
+			s.Keep++
 		default:
 			s.Unchanged++
 		}
@@ -123,7 +149,18 @@ func (p *Plan) Summary() Summary {
 // HasChanges reports whether applying would do anything.
 func (p *Plan) HasChanges() bool {
 	s := p.Summary()
-	return s.Add+s.Change+s.Destroy > 0
+	return s.Add+s.Change+s.Destroy+s.Adopt+s.Keep > 0
+}
+
+// Conflicts returns the changes that cannot be applied as planned.
+func (p *Plan) Conflicts() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Conflict != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // HasErrors reports whether any part of the plan failed.

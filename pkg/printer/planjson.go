@@ -24,6 +24,9 @@ type jsonSummary struct {
 	Change    int  `json:"change"`
 	Destroy   int  `json:"destroy"`
 	Unchanged int  `json:"unchanged"`
+	Adopt     int  `json:"adopt"`
+	Keep      int  `json:"keep"`
+	Conflicts int  `json:"conflicts"`
 	Errored   bool `json:"errored"`
 }
 
@@ -42,9 +45,10 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 		FormatVersion:  plan.FormatVersion,
 		NekoctlVersion: version.Version,
 		Stack:          p.Stack,
-		Summary:        jsonSummary{Add: s.Add, Change: s.Change, Destroy: s.Destroy, Unchanged: s.Unchanged, Errored: p.HasErrors()},
-		Changes:        make([]jsonChange, 0, len(p.Changes)),
-		Diagnostics:    p.Diagnostics,
+		Summary: jsonSummary{Add: s.Add, Change: s.Change, Destroy: s.Destroy, Unchanged: s.Unchanged,
+			Adopt: s.Adopt, Keep: s.Keep, Conflicts: len(p.Conflicts()), Errored: p.HasErrors()},
+		Changes:     make([]jsonChange, 0, len(p.Changes)),
+		Diagnostics: p.Diagnostics,
 	}
 	if out.Diagnostics == nil {
 		out.Diagnostics = []plan.Diagnostic{}

@@ -54,9 +54,8 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		pw.line("")
 		pw.line("%s: %s", pw.paint(severityColor(d.Severity), strings.ToUpper(d.Severity[:1])+d.Severity[1:]), d.Message)
 	}
-	s := p.Summary()
 	pw.line("")
-	pw.line("Plan: %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
+	pw.line("%s", SummaryLine(p))
 	return pw.err
 }
 
@@ -87,6 +86,8 @@ func actionColor(a plan.Action) string {
 		return yellow
 	case plan.Replace, plan.Delete:
 		return red
+	case plan.Adopt, plan.Keep:
+		return yellow
 	}
 	return ""
 }
@@ -104,6 +105,9 @@ func (t *textWriter) change(c plan.Change, o TextOptions) {
 	if c.Reason != "" && c.Action != plan.NoOp {
 		head += "  (" + c.Reason + ")"
 	}
+	if c.Conflict != "" {
+		head += "  " + t.paint(red, "conflict: "+c.Conflict)
+	}
 	t.line("%s", head)
 	switch c.Action {
 	case plan.Create:
@@ -112,7 +116,7 @@ func (t *textWriter) change(c plan.Change, o TextOptions) {
 				t.line("        %s = %s", f.Path, Value(f.After))
 			}
 		}
-	case plan.Update, plan.Replace:
+	case plan.Update, plan.Replace, plan.Adopt:
 		for _, f := range c.Fields {
 			t.line("        %s: %s → %s", f.Path, Value(f.Before), Value(f.After))
 		}
@@ -177,4 +181,20 @@ func Value(v any) string {
 		return fmt.Sprintf("%v", v)
 	}
 	return string(b)
+}
+
+// SummaryLine is the plan's one-line count, the same in every rendering.
+func SummaryLine(p *plan.Plan) string {
+	s := p.Summary()
+	line := fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy", s.Add, s.Change, s.Destroy)
+	if s.Adopt > 0 {
+		line += fmt.Sprintf(", %d to adopt", s.Adopt)
+	}
+	if s.Keep > 0 {
+		line += fmt.Sprintf(", %d to keep", s.Keep)
+	}
+	if n := len(p.Conflicts()); n > 0 {
+		line += fmt.Sprintf(", %d conflict(s)", n)
+	}
+	return line + "."
 }

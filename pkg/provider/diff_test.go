@@ -74,3 +74,31 @@ func TestOutputsValueIsUnknownUntilSet(t *testing.T) {
 		t.Fatal("Value after Set is not the stored value")
 	}
 }
+
+func TestDiffResourcesAdoptAndKeep(t *testing.T) {
+	desired := []Resource{{Address: addr("handmade"), Doc: plan.Document{"a": 2}}}
+	live := []Resource{
+		{Address: addr("handmade"), ID: "h", Doc: plan.Document{"a": 1}, Unowned: true, Fingerprint: "v1"},
+		{Address: addr("stranger"), ID: "s", Unowned: true},
+		{Address: addr("project"), ID: "p", Foreign: []string{"database_user[\"ops\"]"}},
+	}
+	for _, adopt := range []bool{false, true} {
+		byName := map[string]plan.Change{}
+		for _, c := range DiffResources(desired, live, Options{Adopt: adopt, Force: true}) {
+			byName[c.Address.Name] = c
+		}
+		h := byName["handmade"]
+		if h.Action != plan.Adopt || len(h.Fields) != 1 || h.Fingerprint != "v1" {
+			t.Errorf("adopt=%v: handmade = %+v", adopt, h)
+		}
+		if (h.Conflict != "") == adopt {
+			t.Errorf("adopt=%v: conflict = %q", adopt, h.Conflict)
+		}
+		if _, ok := byName["stranger"]; ok {
+			t.Errorf("adopt=%v: an unowned object outside the spec was planned: %+v", adopt, byName["stranger"])
+		}
+		if p := byName["project"]; p.Action != plan.Keep || p.Reason != `kept: holds objects nekoctl does not own (database_user["ops"])` {
+			t.Errorf("adopt=%v: project = %+v (force must not delete a container with foreign objects)", adopt, p)
+		}
+	}
+}

@@ -27,6 +27,15 @@ type Resource struct {
 	// Protected resources are never deleted without Options.Force.
 	Protected bool
 	Notes     []string
+	// Fingerprint identifies the live version read (see plan.Change.Fingerprint).
+	Fingerprint string
+	// Unowned marks a live object found by the identity nekoctl would create
+	// but without this stack's ownership marker: a conflict, or an adoption
+	// with Options.Adopt.
+	Unowned bool
+	// Foreign, on a live container, lists objects inside it that nekoctl does
+	// not own; such a container is kept (plan.Keep), never deleted.
+	Foreign []string
 }
 
 // Provider is implemented once per remote system. A provider is built for
@@ -47,8 +56,10 @@ type Provider interface {
 	Read(ctx context.Context, out Outputs) ([]Resource, error)
 	// Diff turns desired and live resources into changes, one per address.
 	Diff(ctx context.Context, desired, live []Resource, opts Options) ([]plan.Change, error)
-	// Apply performs one create, update or replace exactly as planned,
-	// resolving Unknown values from in, and publishes its outputs to out.
+	// Apply performs one create, update, replace, adopt (mark owned, then
+	// update) or keep (release a container without deleting it, marked so a
+	// later `up` re-adopts it) exactly as planned, resolving Unknown values
+	// from in, and publishes its outputs to out.
 	Apply(ctx context.Context, c plan.Change, out Outputs) error
 	// Delete removes one owned resource.
 	Delete(ctx context.Context, c plan.Change) error
@@ -64,6 +75,9 @@ type Options struct {
 	RotateDBPassword bool
 	// Offline plans without reading live state: everything is a create.
 	Offline bool
+	// Adopt plans unowned objects of the desired identity as plan.Adopt
+	// instead of reporting them as conflicts.
+	Adopt bool
 }
 
 // Statuser is implemented by providers that can report health for `status`.
