@@ -33,9 +33,16 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	s.nonces[nonce] = true
 	s.challenge++
+	bad := s.badChallenges > 0
+	if bad {
+		s.badChallenges--
+	}
 	s.mu.Unlock()
-	w.Header().Set("WWW-Authenticate", fmt.Sprintf(
-		`Digest realm=%q, domain="", nonce=%q, algorithm=MD5, qop="auth", stale=false`, digestRealm, nonce))
+	challenge := fmt.Sprintf(`Digest realm=%q, domain="", nonce=%q, algorithm=MD5, qop="auth", stale=false`, digestRealm, nonce)
+	if bad {
+		challenge += `, x-broken="yes"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
 	writeJSON(w, r, http.StatusUnauthorized, apiError(http.StatusUnauthorized, "NOT_USER_OR_API_KEY",
 		"You are not authorized for this resource."))
 	return false

@@ -48,7 +48,7 @@ func (s *Server) listClusters(_ http.ResponseWriter, r *http.Request) (int, any)
 	return http.StatusOK, paginated(out)
 }
 
-func (s *Server) createCluster(w http.ResponseWriter, r *http.Request) (int, any) {
+func (s *Server) createCluster(_ http.ResponseWriter, r *http.Request) (int, any) {
 	p, st, body := s.project(r)
 	if p == nil {
 		return st, body
@@ -88,15 +88,6 @@ func (s *Server) createCluster(w http.ResponseWriter, r *http.Request) (int, any
 		cl.schedule = s.defaultSchedule(&c)
 	}
 	p.clusters[c.Name] = cl
-	if s.loseNext > 0 {
-		s.loseNext--
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return 0, nil
-			}
-		}
-	}
 	return http.StatusCreated, c
 }
 

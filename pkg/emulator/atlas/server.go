@@ -53,17 +53,26 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Fault makes matching authenticated requests fail before they are handled.
+// Fault makes matching authenticated requests fail. By default the request
+// is refused before it is handled (nothing changes); with Applied it is
+// handled and then the answer is replaced, and with Lost it is handled and
+// the connection closed without an answer: the two ways a client can lose
+// the outcome of a create that did happen.
 type Fault struct {
 	// Method and PathContains select requests; empty matches all.
 	Method       string
 	PathContains string
-	// Status is the answer: 429 (RATE_LIMITED) or 503 (SERVICE_UNAVAILABLE).
+	// Status is the answer: 429 (RATE_LIMITED), 500 (UNEXPECTED_ERROR) or
+	// 503 (SERVICE_UNAVAILABLE). Ignored with Lost.
 	Status int
 	// RetryAfter is the Retry-After header value; empty sends none.
 	RetryAfter string
 	// Times is how many requests fail; 0 means one.
 	Times int
+	// Applied handles the request before answering with Status.
+	Applied bool
+	// Lost handles the request, then closes the connection unanswered.
+	Lost bool
 }
 
 // Server is the emulator. All methods are safe for concurrent use.
@@ -79,9 +88,10 @@ type Server struct {
 	counts    map[string]int
 	bodies    map[string][]string
 	challenge int
-	faults    []*Fault
+	// badChallenges is how many coming 401s carry a malformed challenge.
+	badChallenges int
+	faults        []*Fault
 	latency   time.Duration
-	loseNext  int
 	idSeq     int
 }
 
@@ -149,9 +159,16 @@ func (s *Server) AddFault(f Fault) {
 // LoseNextClusterCreate makes the next cluster create succeed on the server
 // while its response is lost: the connection is closed without an answer.
 func (s *Server) LoseNextClusterCreate() {
+	s.AddFault(Fault{Method: http.MethodPost, PathContains: "/clusters", Lost: true})
+}
+
+// SendBadChallenges makes the next n Digest challenges malformed (an
+// attribute the Digest scheme does not define), as a broken proxy in front
+// of Atlas might send: a client must fail at once instead of retrying.
+func (s *Server) SendBadChallenges(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.loseNext++
+	s.badChallenges += n
 }
 
 // Requests returns the number of authenticated API requests per route,
@@ -263,26 +280,46 @@ func (s *Server) route(mux *http.ServeMux, method, path string, h func(w http.Re
 		if lat > 0 {
 			time.Sleep(lat)
 		}
-		if f != nil {
-			if f.RetryAfter != "" {
-				w.Header().Set("Retry-After", f.RetryAfter)
-			}
-			code := "RATE_LIMITED"
-			if f.Status == http.StatusServiceUnavailable {
-				code = "SERVICE_UNAVAILABLE"
-			}
-			writeJSON(w, r, f.Status, apiError(f.Status, code, "injected fault"))
+		if f != nil && !f.Applied && !f.Lost {
+			writeFault(w, r, f)
 			return
 		}
 		s.mu.Lock()
 		s.advance()
 		status, body := h(w, r)
 		s.mu.Unlock()
-		if status == 0 { // the handler took over the connection
-			return
+		switch {
+		case f != nil && f.Lost:
+			dropConnection(w)
+		case f != nil:
+			writeFault(w, r, f)
+		default:
+			writeJSON(w, r, status, body)
 		}
-		writeJSON(w, r, status, body)
 	})
+}
+
+func writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	code := "RATE_LIMITED"
+	switch f.Status {
+	case http.StatusServiceUnavailable:
+		code = "SERVICE_UNAVAILABLE"
+	case http.StatusInternalServerError:
+		code = "UNEXPECTED_ERROR"
+	}
+	writeJSON(w, r, f.Status, apiError(f.Status, code, "injected fault"))
+}
+
+// dropConnection closes the connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}
 }
 
 func (s *Server) takeFault(r *http.Request) *Fault {

@@ -16,14 +16,29 @@ func (p *Provider) applyProject(ctx context.Context, c plan.Change) error {
 	tags := *p.mergedTags(nil)
 	switch c.Action {
 	case plan.Create:
-		g, _, err := p.client.ProjectsApi.CreateGroup(ctx, &admin.Group{Name: a.Project, OrgId: a.OrgID, Tags: &tags}).Execute()
-		if admin.IsErrorCode(err, "GROUP_ALREADY_EXISTS") {
-			g, _, err = p.client.ProjectsApi.GetGroupByName(ctx, a.Project).Execute()
-		}
+		err := p.createChecked(ctx, c.Address,
+			func() error {
+				g, _, err := p.client.ProjectsApi.CreateGroup(ctx, &admin.Group{Name: a.Project, OrgId: a.OrgID, Tags: &tags}).Execute()
+				if err == nil {
+					p.setProject(g.GetId())
+				}
+				return err
+			},
+			func(err error) bool { return admin.IsErrorCode(err, "GROUP_ALREADY_EXISTS") || answerLost(err) },
+			func() (bool, error) {
+				g, _, err := p.client.ProjectsApi.GetGroupByName(ctx, a.Project).Execute()
+				if isStatus(err, http.StatusNotFound) {
+					return false, nil
+				}
+				if err != nil {
+					return false, err
+				}
+				p.setProject(g.GetId())
+				return true, nil
+			})
 		if err != nil {
 			return fmt.Errorf("creating project: %w", err)
 		}
-		p.setProject(g.GetId())
 		return nil
 	case plan.Update:
 		gid, err := p.projectID(ctx)
@@ -116,10 +131,24 @@ func (p *Provider) applyUser(ctx context.Context, c plan.Change, out provider.Ou
 	}
 	create := c.Action == plan.Create
 	if create {
-		_, _, err = p.client.DatabaseUsersApi.CreateDatabaseUser(ctx, gid, u).Execute()
-		if admin.IsErrorCode(err, "USER_ALREADY_EXISTS") {
-			create = false
-		} else if err != nil {
+		// A user that exists already (made by a create whose answer was lost,
+		// or by hand since the plan) is updated instead: the password and
+		// roles are then the ones planned.
+		err := p.createChecked(ctx, c.Address,
+			func() error {
+				_, _, err := p.client.DatabaseUsersApi.CreateDatabaseUser(ctx, gid, u).Execute()
+				return err
+			},
+			func(err error) bool { return admin.IsErrorCode(err, "USER_ALREADY_EXISTS") || answerLost(err) },
+			func() (bool, error) {
+				_, _, err := p.client.DatabaseUsersApi.GetDatabaseUser(ctx, gid, "admin", c.Address.Name).Execute()
+				if isStatus(err, http.StatusNotFound) {
+					return false, nil
+				}
+				create = false
+				return err == nil, err
+			})
+		if err != nil {
 			return fmt.Errorf("creating database user: %w", err)
 		}
 	}
@@ -168,9 +197,21 @@ func (p *Provider) applyAccess(ctx context.Context, c plan.Change) error {
 	if err != nil {
 		return err
 	}
-	entries := []admin.NetworkPermissionEntry{{CidrBlock: admin.PtrString(c.Address.Name),
-		Comment: admin.PtrString(fmt.Sprint(c.After["comment"]))}}
-	if _, _, err := p.client.ProjectIPAccessListApi.CreateAccessListEntry(ctx, gid, &entries).Execute(); err != nil {
+	comment := fmt.Sprint(c.After["comment"])
+	entries := []admin.NetworkPermissionEntry{{CidrBlock: admin.PtrString(c.Address.Name), Comment: admin.PtrString(comment)}}
+	err = p.createChecked(ctx, c.Address,
+		func() error {
+			_, _, err := p.client.ProjectIPAccessListApi.CreateAccessListEntry(ctx, gid, &entries).Execute()
+			return err
+		}, nil,
+		func() (bool, error) {
+			e, _, err := p.client.ProjectIPAccessListApi.GetAccessListEntry(ctx, gid, c.Address.Name).Execute()
+			if isStatus(err, http.StatusNotFound) {
+				return false, nil
+			}
+			return err == nil && e.GetComment() == comment, err
+		})
+	if err != nil {
 		return fmt.Errorf("adding access list entry: %w", err)
 	}
 	return nil

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,41 +76,6 @@ func TestBuild(t *testing.T) {
 	if _, err := p.Diff(ctx, nil, nil, provider.Options{RotateDBPassword: true}); err != nil {
 		t.Fatalf("rotation choice not carried into the provider: %v", err)
 	}
-}
-
-func TestRetryTransportHonoursRetryAfter(t *testing.T) {
-	var calls atomic.Int32
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := calls.Add(1)
-		switch {
-		case r.Method == http.MethodPost:
-			w.WriteHeader(http.StatusServiceUnavailable) // effect unknown: not retried
-		case n == 1:
-			w.Header().Set("Retry-After", "7")
-			w.WriteHeader(http.StatusTooManyRequests)
-		case n == 2:
-			w.WriteHeader(http.StatusServiceUnavailable)
-		default:
-			w.WriteHeader(http.StatusOK)
-		}
-	}))
-	t.Cleanup(ts.Close)
-	var waits []time.Duration
-	rt := &atlas.RetryTransport{BaseDelay: time.Millisecond, MaxDelay: time.Second,
-		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}
-	resp, err := (&http.Client{Transport: rt}).Get(ts.URL)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("%v %v", resp, err)
-	}
-	resp.Body.Close()
-	if len(waits) != 2 || waits[0] < 7*time.Second || waits[1] > 10*time.Millisecond {
-		t.Fatalf("waits %v", waits)
-	}
-	resp, err = (&http.Client{Transport: rt}).Post(ts.URL, "application/json", strings.NewReader("{}"))
-	if err != nil || resp.StatusCode != http.StatusServiceUnavailable || calls.Load() != 4 {
-		t.Fatalf("POST 503: %v %v calls=%d", resp, err, calls.Load())
-	}
-	resp.Body.Close()
 }
 
 func TestPausedClusterIsNotPatched(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 
@@ -32,55 +31,34 @@ func (p *Provider) applyCluster(ctx context.Context, c plan.Change) error {
 	return fmt.Errorf("a cluster cannot be replaced; change the spec so that it is updated in place")
 }
 
-// createCluster creates the cluster. When the answer is lost (connection
-// closed, 5xx) it re-reads before trying again, so a cluster Atlas did
-// create is adopted rather than created twice.
+// createCluster creates the cluster. When the answer is lost it re-reads
+// before trying again, so a cluster Atlas did create is waited for rather
+// than created twice; a cluster of that name being deleted is waited out.
 func (p *Provider) createCluster(ctx context.Context, addr plan.Address, gid string, body *admin.ClusterDescription20240805) error {
-	for attempt := 1; ; attempt++ {
-		_, _, err := p.client.ClustersApi.CreateCluster(ctx, gid, body).Execute()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		dup := admin.IsErrorCode(err, "DUPLICATE_CLUSTER_NAME")
-		if !dup && !answerLost(err) {
-			return fmt.Errorf("creating cluster: %w", err)
-		}
-		existing, rerr := p.getCluster(ctx, gid, body.GetName())
-		if rerr != nil {
-			return fmt.Errorf("creating cluster: %w; reading it back: %w", err, rerr)
-		}
-		switch {
-		case existing != nil && existing.GetStateName() == "DELETING":
-			p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
-				Message: "a cluster with this name is being deleted; waiting before creating it"})
-			if err := p.waitGone(ctx, addr, plan.Create, gid, body.GetName()); err != nil {
-				return err
+	err := p.createChecked(ctx, addr,
+		func() error {
+			_, _, err := p.client.ClustersApi.CreateCluster(ctx, gid, body).Execute()
+			return err
+		},
+		func(err error) bool { return admin.IsErrorCode(err, "DUPLICATE_CLUSTER_NAME") || answerLost(err) },
+		func() (bool, error) {
+			existing, err := p.getCluster(ctx, gid, body.GetName())
+			switch {
+			case err != nil || existing == nil:
+				return false, err
+			case existing.GetStateName() == "DELETING":
+				p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
+					Message: "a cluster with this name is being deleted; waiting before creating it"})
+				return false, p.waitGone(ctx, addr, plan.Create, gid, body.GetName())
 			}
-			continue
-		case existing != nil:
 			p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
 				Message: "the cluster exists (" + existing.GetStateName() + "): waiting for it instead of creating another"})
-			return nil
-		case dup || attempt >= p.cfg.CreateAttempts:
-			return fmt.Errorf("creating cluster: %w", err)
-		}
-		p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
-			Message: fmt.Sprintf("create answer lost; the cluster does not exist; retrying (attempt %d)", attempt+1)})
-		if err := p.cfg.Sleep(ctx, backoff(attempt, time.Second, 30*time.Second)); err != nil {
-			return err
-		}
+			return true, nil
+		})
+	if err != nil {
+		return fmt.Errorf("creating cluster: %w", err)
 	}
-}
-
-// answerLost: no answer at all, or a server-side failure.
-func answerLost(err error) bool {
-	if e, ok := admin.AsError(err); ok && e.GetError() != 0 {
-		return e.GetError() >= 500 || e.GetError() == http.StatusTooManyRequests
-	}
-	return true
+	return nil
 }
 
 func (p *Provider) getCluster(ctx context.Context, gid, name string) (*admin.ClusterDescription20240805, error) {

@@ -70,7 +70,7 @@ func newEnv(t *testing.T) *env {
 	srv := emu.New(emu.Options{CreateDuration: 30 * time.Millisecond, UpdateDuration: 20 * time.Millisecond,
 		DeleteDuration: 20 * time.Millisecond})
 	t.Cleanup(srv.Close)
-	rt := &atlas.RetryTransport{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
+	rt := &atlas.RetryTransport{Policy: atlas.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
 		Base: digest.NewTransportWithHTTPRoundTripper(emu.DefaultPublicKey, emu.DefaultPrivateKey, http.DefaultTransport)}
 	c, err := admin.NewClient(admin.UseBaseURL(srv.URL()), admin.UseHTTPClient(&http.Client{Transport: rt}))
 	if err != nil {
@@ -81,7 +81,18 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) provider(st *spec.Stack, rotate bool) *atlas.Provider {
 	return atlas.New(st, e.client, atlas.Config{Events: e.events.sink, PollInterval: 5 * time.Millisecond,
-		Timeout: 10 * time.Second, RotateDBPassword: rotate, Password: func() (string, error) { return testPassword, nil }})
+		Timeout: 10 * time.Second, RotateDBPassword: rotate, Password: func() (string, error) { return testPassword, nil },
+		Sleep: shortSleep})
+}
+
+// shortSleep waits at most 5ms: backoffs keep their order, not their length.
+func shortSleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(min(d, 5*time.Millisecond)):
+		return nil
+	}
 }
 
 // planWith reads, builds desired state and diffs, as the engine does.
