@@ -3,11 +3,13 @@ package plan
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	"github.com/neko-defense/nekoctl/pkg/cost"
 	"github.com/neko-defense/nekoctl/pkg/engine"
 	"github.com/neko-defense/nekoctl/pkg/printer"
 )
@@ -74,9 +76,13 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 		return err
 	}
 	planned := eng.Plan(ctx, l.Stack.Metadata.Name, opts.Provider)
-	return Render(opts.F, planned, opts.Output, printer.TextOptions{
+	err = Render(opts.F, planned, opts.Output, printer.TextOptions{
 		Color: opts.F.IOStreams.ColorEnabled(), ShowUnchanged: opts.ShowUnchanged, Compact: opts.Compact,
 	}, opts.DetailedExitCode)
+	if p := planned.Plan; opts.Output == "text" && p.HasChanges() && !p.HasErrors() {
+		fmt.Fprintln(opts.F.IOStreams.Out, cost.PlanSummary(l.Stack, p))
+	}
+	return err
 }
 
 // Render prints a plan and maps it to the exit code: 1 when any provider

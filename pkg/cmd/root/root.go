@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/neko-defense/nekoctl/pkg/cmd/apply"
+	costcmd "github.com/neko-defense/nekoctl/pkg/cmd/cost"
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmd/render"
 	"github.com/neko-defense/nekoctl/pkg/cmd/schema"
@@ -57,6 +58,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		apply.NewCmdUp(f, nil),
 		apply.NewCmdDown(f, nil),
 		status.NewCmdStatus(f, nil),
+		costcmd.NewCmdCost(f, nil),
 		render.NewCmdRender(f, nil),
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
