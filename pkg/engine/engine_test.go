@@ -266,3 +266,51 @@ func TestSecondPlanAfterApplyIsEmpty(t *testing.T) {
 		t.Fatalf("want one update of tier, got %+v", pl.Changes)
 	}
 }
+
+// planProbe is a provider whose Desired runs a hook, to observe when the
+// engine plans it.
+type planProbe struct {
+	memProvider
+	inputs  []string
+	desired func(provider.Outputs) error
+}
+
+func (p *planProbe) PlanInputs() []string { return p.inputs }
+func (p *planProbe) Desired(_ context.Context, in provider.Outputs) ([]provider.Resource, error) {
+	return nil, p.desired(in)
+}
+
+// TestPlanDesiredConcurrently: providers build and diff their desired state
+// at the same time; only one that consumes another's planning output (the
+// Atlas connection string) waits for that provider.
+func TestPlanDesiredConcurrently(t *testing.T) {
+	cloudflareStarted := make(chan struct{})
+	atlas := &planProbe{memProvider: memProvider{name: "atlas"}, desired: func(in provider.Outputs) error {
+		select { // proves Cloudflare plans while Atlas is still planning
+		case <-cloudflareStarted:
+		case <-time.After(5 * time.Second):
+			return errors.New("cloudflare did not plan at the same time")
+		}
+		in.Set("atlas/uri", "mongodb+srv://x")
+		return nil
+	}}
+	cloudflare := &planProbe{memProvider: memProvider{name: "cloudflare"}, desired: func(provider.Outputs) error {
+		close(cloudflareStarted)
+		return nil
+	}}
+	var regions []provider.Provider
+	for _, r := range []string{"us-east", "eu-west"} {
+		regions = append(regions, &planProbe{memProvider: memProvider{name: "kubernetes", region: r}, inputs: []string{"atlas/uri"},
+			desired: func(in provider.Outputs) error {
+				if v, ok := in.Get("atlas/uri"); !ok || v != "mongodb+srv://x" {
+					return fmt.Errorf("planned before the Atlas output: %v", v)
+				}
+				return nil
+			}})
+	}
+	e := &Engine{Providers: append([]provider.Provider{atlas, cloudflare}, regions...), Parallelism: 1}
+	got := e.Plan(context.Background(), "s", provider.Options{})
+	if len(got.Plan.Diagnostics) != 0 {
+		t.Fatalf("diagnostics: %+v", got.Plan.Diagnostics)
+	}
+}

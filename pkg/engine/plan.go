@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +20,8 @@ type Engine struct {
 	Providers []provider.Provider
 	Events    event.Sink
 	Now       func() time.Time
-	// Parallelism caps how many providers read, and how many changes apply, at once.
+	// Parallelism caps how many changes apply at once (planning reads every
+	// provider at once, each within its own request limits).
 	Parallelism int
 }
 
@@ -47,25 +49,32 @@ func (e *Engine) Plan(ctx context.Context, stack string, opts provider.Options) 
 		})
 	}
 	// Desired state runs after every Read, so that values one provider
-	// learned (addresses, existing secrets) reach the others, and in provider
-	// order, so that a provider may consume what an earlier one publishes
-	// while planning (the Atlas connection string for the Kubernetes Secret).
-	for i, pr := range e.Providers {
-		if failed[i] != nil {
-			continue
+	// learned (addresses, existing secrets) reach the others. Providers then
+	// build and diff their desired state at the same time, except that one
+	// whose Desired consumes what another publishes while planning (the
+	// Atlas connection string for the Kubernetes Secret) waits for that
+	// provider's Desired, and only for it.
+	built := make([]chan struct{}, len(e.Providers))
+	for i := range built {
+		built[i] = make(chan struct{})
+	}
+	waitFor := e.planInputs()
+	e.each(func(i int, pr provider.Provider) {
+		for _, j := range waitFor[i] {
+			<-built[j]
 		}
-		desired, err := pr.Desired(ctx, out)
+		desired, err := e.desired(ctx, pr, failed[i], out, built[i])
 		if err != nil {
-			failed[i] = fmt.Errorf("building desired state: %w", err)
-			continue
+			failed[i] = err
+			return
 		}
 		changes, err := pr.Diff(ctx, desired, live[i], opts)
 		if err != nil {
 			failed[i] = fmt.Errorf("diffing: %w", err)
-			continue
+			return
 		}
 		planned[i] = changes
-	}
+	})
 	for i, err := range failed {
 		p.Changes = append(p.Changes, planned[i]...)
 		if err != nil {
@@ -78,15 +87,57 @@ func (e *Engine) Plan(ctx context.Context, stack string, opts provider.Options) 
 	return &Planned{Plan: p, Outputs: out}
 }
 
-// each runs f for every provider with at most Parallelism at once.
+// desired runs a provider's Desired unless it already failed, and closes
+// built when done, successfully or not, so that providers waiting for its
+// outputs go on.
+func (e *Engine) desired(ctx context.Context, pr provider.Provider, failed error, out provider.Outputs, built chan struct{}) ([]provider.Resource, error) {
+	defer close(built)
+	if failed != nil {
+		return nil, failed
+	}
+	d, err := pr.Desired(ctx, out)
+	if err != nil {
+		return nil, fmt.Errorf("building desired state: %w", err)
+	}
+	return d, nil
+}
+
+// planInputs lists, for every provider, the earlier providers whose Desired
+// publishes a value its own Desired consumes (provider.PlanInputs; a key's
+// first segment names its producer). Only earlier providers count, which
+// keeps the waits free of cycles.
+func (e *Engine) planInputs() [][]int {
+	out := make([][]int, len(e.Providers))
+	for i, pr := range e.Providers {
+		in, ok := pr.(provider.PlanInputs)
+		if !ok {
+			continue
+		}
+		producers := map[string]bool{}
+		for _, key := range in.PlanInputs() {
+			name, _, _ := strings.Cut(key, "/")
+			producers[name] = true
+		}
+		for j := 0; j < i; j++ {
+			if producers[e.Providers[j].Name()] && e.Providers[j].Name() != pr.Name() {
+				out[i] = append(out[i], j)
+			}
+		}
+	}
+	return out
+}
+
+// each runs f for every provider at once. Planning is bound by the network,
+// not by the machine: every provider talks to its own service (each region
+// to its own API server) within that provider's own limits on requests in
+// flight, so a cap here would only stretch a plan over more round trips.
+// Parallelism caps the changes applied at once.
 func (e *Engine) each(f func(int, provider.Provider)) {
-	sem := make(chan struct{}, e.parallelism())
 	var wg sync.WaitGroup
 	for i, pr := range e.Providers {
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer wg.Done()
 			f(i, pr)
 		}()
 	}

@@ -52,6 +52,8 @@ func verb(a plan.Action, done bool) string {
 		plan.Update:  {"updating", "updated"},
 		plan.Replace: {"replacing", "replaced"},
 		plan.Delete:  {"deleting", "deleted"},
+		plan.Adopt:   {"adopting", "adopted"},
+		plan.Keep:    {"releasing", "kept"},
 	}[a]
 	if base[0] == "" {
 		base = [2]string{"working", "done"}

@@ -65,6 +65,15 @@ type Provider interface {
 	Delete(ctx context.Context, c plan.Change) error
 }
 
+// PlanInputs is implemented by a provider whose Desired consumes values that
+// another provider publishes from its own Desired rather than from Read (the
+// Kubernetes Secret holds the connection string the Atlas provider builds).
+// Each key's first segment names the producing provider ("atlas/..."); the
+// engine runs that provider's Desired first and every other one at once.
+type PlanInputs interface {
+	PlanInputs() []string
+}
+
 // Options are the run-wide choices that affect planning.
 type Options struct {
 	// Destroy plans the removal of everything the stack owns (`down`).

@@ -63,3 +63,9 @@ func (p *Provider) address(kind, namespace, name string) plan.Address {
 	}
 	return plan.Address{Provider: Name, Scope: "region/" + p.region, Region: p.region, Kind: kind, Name: n}
 }
+
+// PlanInputs: the Secrets hold the connection string and password the
+// Atlas provider settles while planning (provider.PlanInputs).
+func (p *Provider) PlanInputs() []string {
+	return []string{provider.OutMongoURI, provider.OutDBPassword}
+}

@@ -2,16 +2,19 @@ package kubernetes
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
-	"github.com/fluxcd/pkg/ssa"
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
@@ -20,11 +23,14 @@ import (
 
 const monitoringGroup = "monitoring.coreos.com"
 
-// Diff compares desired with live by server-side dry-run apply under the
-// field manager "nekoctl": an object whose dry-run result equals the live
-// object is a no-op, so server defaults and fields other managers own
-// never show as changes. Owned objects the spec no longer declares are
-// deleted (pruned). Before the workload changes, its pod templates are
+// Diff compares desired with live under the field manager "nekoctl". An
+// object whose live state certainly matches (see unchanged) is a no-op
+// without a request; the others are compared by a server-side dry-run
+// apply, so that server defaults and fields other managers own never show
+// as changes. All objects are compared at once. An object nekoctl would
+// create that exists without the stack's labels is planned as an adoption
+// (a conflict unless --adopt). Owned objects the spec no longer declares
+// are deleted (pruned). Before the workload changes, its pod templates are
 // checked against the namespace's Pod Security level by a dry-run create.
 func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, opts provider.Options) ([]plan.Change, error) {
 	if opts.Offline {
@@ -33,6 +39,10 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 	if err := p.clients(); err != nil {
 		return nil, err
 	}
+	snap := p.snapshot()
+	if snap == nil {
+		return nil, p.wrap(fmt.Errorf("diff before read"))
+	}
 	if opts.Destroy {
 		return p.diffDestroy(ctx, live, opts)
 	}
@@ -40,58 +50,49 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 	for _, r := range live {
 		liveBy[r.Address] = r
 	}
-	nsExists := false
-	if _, ok := liveBy[p.address("Namespace", "", p.st.Spec.Workload.Namespace)]; ok {
-		nsExists = true
-	}
-	var changes []plan.Change
-	var violations []string
-	secretsChange := false
+	var kinds []schema.GroupKind
 	for _, d := range desired {
-		if d.Address.Kind == "Deployment" && secretsChange {
-			d.Doc = withChangingDigest(d.Doc, p.region)
-		}
-		c, err := p.diffOne(ctx, d, liveBy, nsExists)
-		if err != nil {
-			return nil, p.readError(err)
-		}
-		delete(liveBy, d.Address)
-		if d.Address.Kind == "Secret" && c.Action != plan.NoOp && c.Action != plan.Create && podSecret(d.Address.Name) {
-			secretsChange = true
-		}
-		if k := d.Address.Kind; (k == "Deployment" || k == "StatefulSet") && c.Action != plan.NoOp {
-			if nsExists {
-				if err := p.checkPodSecurity(ctx, d.Doc); err != nil {
-					violations = append(violations, err.Error())
-				}
-			} else {
-				c.Notes = append(c.Notes, "Pod Security (restricted) is checked by a server-side dry-run once the namespace exists, before this object is applied")
-			}
-		}
-		if d.Address.Kind == "HTTPRoute" && c.Action != plan.NoOp {
-			if note := p.gatewayNote(ctx); note != "" {
-				c.Notes = append(c.Notes, note)
-			}
-		}
-		changes = append(changes, c)
+		kinds = append(kinds, docKey(d.Doc).gk)
 	}
-	if len(violations) > 0 {
-		return nil, p.wrap(fmt.Errorf("Pod Security admission refuses the workload:\n  %s", strings.Join(violations, "\n  ")))
+	p.inv.plan(kinds)
+	changes := make([]plan.Change, len(desired))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.MaxInFlight)
+	for i, d := range desired {
+		g.Go(func() error {
+			l, exists := liveBy[d.Address]
+			c, err := p.diffOne(gctx, d, l, exists, snap, opts)
+			changes[i] = c
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, p.readError(err)
+	}
+	p.rollOnSecrets(changes)
+	if err := p.checkWorkloads(ctx, changes, snap); err != nil {
+		return nil, err
+	}
+	wanted := map[plan.Address]bool{}
+	for _, d := range desired {
+		wanted[d.Address] = true
 	}
 	var rest []provider.Resource
-	for _, r := range liveBy {
-		rest = append(rest, r)
+	for _, r := range live {
+		if !wanted[r.Address] && !r.Unowned {
+			rest = append(rest, r)
+		}
 	}
 	sort.Slice(rest, func(i, j int) bool { return rest[i].Address.String() < rest[j].Address.String() })
 	for _, r := range rest {
 		changes = append(changes, plan.Change{Address: r.Address, Action: plan.Delete, ID: r.ID, Before: r.Doc,
-			Reason: "no longer in the spec"})
+			Fingerprint: r.Fingerprint, Reason: "no longer in the spec"})
 	}
 	p.membersFirst(changes)
 	return changes, nil
 }
 
-func (p *Provider) diffOne(ctx context.Context, d provider.Resource, liveBy map[plan.Address]provider.Resource, nsExists bool) (plan.Change, error) {
+func (p *Provider) diffOne(ctx context.Context, d, l provider.Resource, exists bool, snap *snapshot, opts provider.Options) (plan.Change, error) {
 	c := plan.Change{Address: d.Address, After: d.Doc, DependsOn: d.DependsOn, Produces: d.Produces, Notes: d.Notes}
 	gvk := schema.FromAPIVersionAndKind(str(d.Doc["apiVersion"]), kindOf(d.Doc))
 	m, ok, err := p.mapping(gvk.GroupKind(), gvk.Version)
@@ -107,22 +108,9 @@ func (p *Provider) diffOne(ctx context.Context, d provider.Resource, liveBy map[
 		}
 		return c, fmt.Errorf("%s: the cluster does not serve %s %s (is its CRD installed?)", d.Address, gvk.GroupVersion(), gvk.Kind)
 	}
-	l, exists := liveBy[d.Address]
-	if !exists {
-		u, err := p.get(ctx, m.Resource, namespaceOf(d.Doc), nameOf(d.Doc))
-		switch {
-		case apierrors.IsNotFound(err):
-		case err != nil:
-			return c, fmt.Errorf("%s: reading: %w", d.Address, err)
-		case !p.owned(u):
-			return c, p.foreignError(d.Address)
-		default:
-			l, exists = p.resource(u), true
-		}
-	}
 	if !exists {
 		c.Action = plan.Create
-		if namespaceOf(d.Doc) != "" && !nsExists {
+		if namespaceOf(d.Doc) != "" && snap.ns == nil {
 			return c, nil
 		}
 		// Validate the create now: a dry-run apply reports the API
@@ -131,19 +119,20 @@ func (p *Provider) diffOne(ctx context.Context, d provider.Resource, liveBy map[
 		if err != nil {
 			return c, err
 		}
-		if _, _, _, err := p.manager.Diff(ctx, obj, ssa.DiffOptions{}); err != nil {
+		if _, err := p.serverSideApply(ctx, m.Resource, obj, false, true); err != nil {
 			return c, fmt.Errorf("%s: server-side dry-run apply: %s", d.Address, apiMessage(err))
 		}
 		return c, nil
 	}
-	c.ID, c.Before = l.ID, l.Doc
+	c.ID, c.Before, c.Fingerprint = l.ID, l.Doc, l.Fingerprint
+	u, _ := snap.get(docKey(d.Doc))
 	var pending []plan.Field
-	obj, err := toObject(d.Doc, func(path []string, u plan.Unknown) (any, error) {
+	obj, err := toObject(d.Doc, func(path []string, unk plan.Unknown) (any, error) {
 		v, ok := lookup(l.Doc, path)
-		if ok && !u.Changes {
+		if ok && !unk.Changes {
 			return v, nil // the live value stands until its producer says otherwise
 		}
-		pending = append(pending, plan.Field{Path: pathString(path), Before: v, After: u})
+		pending = append(pending, plan.Field{Path: pathString(path), Before: v, After: unk})
 		if ok {
 			return v, nil
 		}
@@ -152,43 +141,128 @@ func (p *Provider) diffOne(ctx context.Context, d provider.Resource, liveBy map[
 	if err != nil {
 		return c, err
 	}
-	_, existing, dry, err := p.manager.Diff(ctx, obj, ssa.DiffOptions{})
-	if err != nil {
-		if isImmutable(err) {
-			c.Action, c.Reason = plan.Replace, "a field that cannot change in place differs: "+apiMessage(err)
-			return c, nil
+	if l.Unowned {
+		c.Action = plan.Adopt
+		if !opts.Adopt {
+			c.Conflict = provider.ConflictUnowned
 		}
-		return c, fmt.Errorf("%s: server-side dry-run apply: %s", d.Address, apiMessage(err))
 	}
-	if existing != nil && dry != nil {
-		c.Fields = plan.DiffDocuments(liveDoc(existing), liveDoc(dry), false)
+	if u == nil || l.Unowned || !unchanged(obj, u) {
+		dry, err := p.serverSideApply(ctx, m.Resource, obj, true, true)
+		if err != nil {
+			if isImmutable(err) && !l.Unowned {
+				c.Action, c.Reason = plan.Replace, "a field that cannot change in place differs: "+apiMessage(err)
+				return c, nil
+			}
+			return c, fmt.Errorf("%s: server-side dry-run apply: %s", d.Address, apiMessage(err))
+		}
+		c.Fields = plan.DiffDocuments(l.Doc, liveDoc(dry), false)
 	}
 	c.Fields = append(c.Fields, pending...)
-	if len(c.Fields) == 0 {
+	switch {
+	case l.Unowned:
+	case len(c.Fields) == 0:
 		c.Action = plan.NoOp
-	} else {
+	default:
 		c.Action = plan.Update
 	}
 	return c, nil
 }
 
-// diffDestroy plans the deletion of everything owned. The namespace is
-// kept, and only released, when it holds objects of other owners.
-func (p *Provider) diffDestroy(ctx context.Context, live []provider.Resource, opts provider.Options) ([]plan.Change, error) {
-	changes := provider.DiffResources(nil, live, opts)
-	for i := range changes {
-		c := &changes[i]
-		if c.Address.Kind != "Namespace" {
-			continue
-		}
-		foreign, err := p.foreignInNamespace(ctx)
-		if err != nil {
-			return nil, p.readError(err)
-		}
-		if len(foreign) > 0 {
-			c.Notes = append(c.Notes, fmt.Sprintf("the namespace holds objects nekoctl does not own (%s): it is kept and only its nekoctl labels are removed", strings.Join(foreign, ", ")))
+// rollOnSecrets makes the Deployment roll when a Secret its pods read
+// changes: its pod template's digest of those Secrets becomes a value
+// known only once they are applied.
+func (p *Provider) rollOnSecrets(changes []plan.Change) {
+	changing := false
+	for _, c := range changes {
+		if c.Address.Kind == "Secret" && c.Action != plan.NoOp && c.Action != plan.Create && podSecret(c.Address.Name) {
+			changing = true
 		}
 	}
+	if !changing {
+		return
+	}
+	for i := range changes {
+		c := &changes[i]
+		if c.Address.Kind != "Deployment" || c.Action == plan.Create {
+			continue
+		}
+		path := []string{"spec", "template", "metadata", "annotations", "nekoctl.dev/secrets-digest"}
+		if _, ok := lookup(c.After, path); !ok {
+			continue
+		}
+		before, _ := lookup(c.Before, path)
+		c.After = withChangingDigest(c.After, p.region)
+		after, _ := lookup(c.After, path)
+		c.Fields = append(c.Fields, plan.Field{Path: pathString(path), Before: before, After: after})
+		if c.Action == plan.NoOp {
+			c.Action = plan.Update
+		}
+	}
+}
+
+// checkWorkloads runs, at once, the Pod Security check of every Deployment
+// and StatefulSet that changes, and notes a route whose Gateway is missing
+// or has no address (from what Read saw).
+func (p *Provider) checkWorkloads(ctx context.Context, changes []plan.Change, snap *snapshot) error {
+	var mu sync.Mutex
+	var violations []string
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.MaxInFlight)
+	for i := range changes {
+		c := &changes[i]
+		if c.Action == plan.NoOp {
+			continue
+		}
+		switch c.Address.Kind {
+		case "Deployment", "StatefulSet":
+			if snap.ns == nil {
+				c.Notes = append(c.Notes, "Pod Security (restricted) is checked by a server-side dry-run once the namespace exists, before this object is applied")
+				continue
+			}
+			g.Go(func() error {
+				if err := p.checkPodSecurity(gctx, c.After); err != nil {
+					mu.Lock()
+					violations = append(violations, err.Error())
+					mu.Unlock()
+				}
+				return nil
+			})
+		case "HTTPRoute":
+			if note := p.gatewayNote(snap); note != "" {
+				c.Notes = append(c.Notes, note)
+			}
+		}
+	}
+	_ = g.Wait()
+	if len(violations) > 0 {
+		sort.Strings(violations)
+		return p.wrap(fmt.Errorf("Pod Security admission refuses the workload:\n  %s", strings.Join(violations, "\n  ")))
+	}
+	return nil
+}
+
+// diffDestroy plans the deletion of everything owned. The namespace is
+// kept (plan.Keep), and only released, when it holds objects of other
+// owners; one this stack released before is left alone.
+func (p *Provider) diffDestroy(ctx context.Context, live []provider.Resource, opts provider.Options) ([]plan.Change, error) {
+	nsAddr := p.address("Namespace", "", p.st.Spec.Workload.Namespace)
+	kept := live[:0:0]
+	for _, r := range live {
+		if r.Address == nsAddr && !r.Unowned {
+			if u := p.snapshot().ns; u != nil && p.released(u) {
+				continue
+			}
+			// Pods and claims of other owners count too.
+			_, foreign, err := p.namespaceContents(ctx)
+			if err != nil {
+				return nil, p.readError(err)
+			}
+			r.Foreign = foreign
+		}
+		kept = append(kept, r)
+	}
+	changes := provider.DiffResources(nil, kept, opts)
 	p.membersFirst(changes)
 	return changes, nil
 }
@@ -204,50 +278,24 @@ func (p *Provider) membersFirst(changes []plan.Change) {
 	}
 }
 
-// foreignInNamespace lists objects in the workload namespace that this
-// stack does not own, ignoring what Kubernetes itself creates there.
-func (p *Provider) foreignInNamespace(ctx context.Context) ([]string, error) {
-	ns := p.st.Spec.Workload.Namespace
-	kinds := append([]schema.GroupKind{{Kind: "Pod"}, {Kind: "PersistentVolumeClaim"}}, knownKinds...)
-	var out []string
-	for _, gk := range kinds {
-		m, ok, err := p.mapping(gk, "")
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		l, err := p.dyn.Resource(m.Resource).Namespace(ns).List(ctx, metav1.ListOptions{})
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			u := &l.Items[i]
-			if p.owned(u) || len(u.GetOwnerReferences()) > 0 || u.GetDeletionTimestamp() != nil || systemObject(u, p.parentKey().Name) {
-				continue
-			}
-			out = append(out, u.GetKind()+" "+u.GetName())
-		}
+// serverSideApply applies obj as the field manager "nekoctl", or only
+// checks it (dryRun). force takes over fields other managers set; a
+// create does not force, so that an object someone made since the plan is
+// not silently taken over.
+func (p *Provider) serverSideApply(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, force, dryRun bool) (*unstructured.Unstructured, error) {
+	body, err := json.Marshal(obj.Object)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
-}
-
-// systemObject is what Kubernetes or nekoctl's inventory puts in every namespace.
-func systemObject(u *unstructured.Unstructured, parent string) bool {
-	switch u.GetKind() {
-	case "ConfigMap":
-		return u.GetName() == "kube-root-ca.crt" || u.GetName() == parent
-	case "ServiceAccount":
-		return u.GetName() == "default"
-	case "PersistentVolumeClaim":
-		// Claims of a StatefulSet's volumeClaimTemplates ("data-neko-redis-0").
-		return strings.HasSuffix(u.GetName(), "-"+RedisName+"-0") || strings.Contains(u.GetName(), "-"+RedisName+"-")
+	po := metav1.PatchOptions{FieldManager: FieldManager, Force: &force}
+	if dryRun {
+		po.DryRun = []string{metav1.DryRunAll}
 	}
-	return false
+	ri := p.dyn.Resource(gvr)
+	if ns := obj.GetNamespace(); ns != "" {
+		return ri.Namespace(ns).Patch(ctx, obj.GetName(), types.ApplyPatchType, body, po)
+	}
+	return ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, po)
 }
 
 func (p *Provider) get(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, error) {
@@ -281,19 +329,17 @@ func str(v any) string {
 	return s
 }
 
-// gatewayNote warns when the Gateway the route attaches to is missing or
-// has no address yet: the region would not be served.
-func (p *Provider) gatewayNote(ctx context.Context) string {
-	r := p.st.Spec.Region(p.region)
-	if r != nil && r.IngressAddress != "" {
+// gatewayNote warns when the Gateway the route attaches to was missing or
+// had no address when Read looked: the region would not be served.
+func (p *Provider) gatewayNote(snap *snapshot) string {
+	if p.addressOverride() != "" {
 		return ""
 	}
 	g := p.st.Spec.Workload.Exposure.Gateway
-	addr, err := p.publicAddress(ctx)
 	switch {
-	case apierrors.IsNotFound(err):
+	case apierrors.IsNotFound(snap.addressErr):
 		return fmt.Sprintf("Gateway %s/%s does not exist in this cluster: the route is not served and apply waits for its address", g.Namespace, g.Name)
-	case err == nil && addr == "":
+	case snap.addressErr == nil && snap.address == "":
 		return fmt.Sprintf("Gateway %s/%s reports no address yet: apply waits for it (or set regions[].ingressAddress)", g.Namespace, g.Name)
 	}
 	return ""

@@ -108,7 +108,7 @@ func (e *events) messages() []string {
 
 func newProvider(t *testing.T, st *spec.Stack, region string, ev *events) *Provider {
 	t.Helper()
-	cfg := Config{PollInterval: 100 * time.Millisecond, ProgressInterval: 200 * time.Millisecond,
+	cfg := Config{PollInterval: 100 * time.Millisecond, ProgressInterval: 200 * time.Millisecond, DiscoveryCacheDir: "-",
 		RolloutTimeout: 30 * time.Second, AddressTimeout: 10 * time.Second}
 	if ev != nil {
 		cfg.Events = ev.sink

@@ -9,7 +9,10 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
+
+	"golang.org/x/sync/errgroup"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -79,11 +82,17 @@ func (p *Provider) parentKey() types.NamespacedName {
 	return types.NamespacedName{Namespace: p.st.Spec.Workload.Namespace, Name: inventoryName(p.st)}
 }
 
-// readParent returns the inventory's group kinds, or nil when there is none.
+func (p *Provider) parentObjKey() objKey {
+	k := p.parentKey()
+	return objKey{schema.GroupKind{Kind: "ConfigMap"}, k.Namespace, k.Name}
+}
+
+var configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+
+// readParent returns the inventory, or nil when there is none.
 func (p *Provider) readParent(ctx context.Context) (*unstructured.Unstructured, error) {
 	k := p.parentKey()
-	u, err := p.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}).
-		Namespace(k.Namespace).Get(ctx, k.Name, metav1.GetOptions{})
+	u, err := p.dyn.Resource(configMapGVR).Namespace(k.Namespace).Get(ctx, k.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -103,28 +112,68 @@ func parentKinds(u *unstructured.Unstructured) []schema.GroupKind {
 	return out
 }
 
-// ensureParent creates or extends the inventory so that it lists gk before
-// an object of that kind is applied (ApplySet: the parent's kinds are a
-// superset of its members').
+// inventory is what the provider knows of the ApplySet parent: whether it
+// exists and the kinds it lists, from Read (or one GET when Apply runs
+// without a Read), and the kinds the plan applies, so that the parent is
+// written once per region, before the first object of a new kind.
+type inventory struct {
+	mu      sync.Mutex
+	known   bool
+	exists  bool
+	kinds   map[string]bool
+	planned []schema.GroupKind
+}
+
+// load records the parent as read (nil: there is none).
+func (inv *inventory) load(u *unstructured.Unstructured) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.known, inv.exists, inv.kinds = true, u != nil, map[string]bool{}
+	for _, gk := range parentKinds(u) {
+		inv.kinds[gkString(gk)] = true
+	}
+}
+
+// plan records the kinds the planned changes apply.
+func (inv *inventory) plan(kinds []schema.GroupKind) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.planned = kinds
+}
+
+// ensureParent creates or extends the inventory so that it lists gk (and
+// every kind the plan applies) before an object of that kind is applied
+// (ApplySet: the parent's kinds are a superset of its members'). It writes
+// at most once per run when the plan is known; gk may be empty (right
+// after the namespace is created).
 func (p *Provider) ensureParent(ctx context.Context, gk schema.GroupKind) error {
-	p.invMu.Lock()
-	defer p.invMu.Unlock()
-	cur, err := p.readParent(ctx)
-	if err != nil {
-		return err
+	inv := &p.inv
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if !inv.known {
+		cur, err := p.readParent(ctx)
+		if err != nil {
+			return err
+		}
+		inv.known, inv.exists, inv.kinds = true, cur != nil, map[string]bool{}
+		for _, k := range parentKinds(cur) {
+			inv.kinds[gkString(k)] = true
+		}
 	}
-	kinds := map[string]bool{}
-	for _, k := range parentKinds(cur) {
-		kinds[gkString(k)] = true
+	want := map[string]bool{}
+	for k := range inv.kinds {
+		want[k] = true
 	}
-	if cur != nil && (gk.Kind == "" || kinds[gkString(gk)]) {
+	for _, k := range append(inv.planned, gk) {
+		if k.Kind != "" && k.Kind != "Namespace" {
+			want[gkString(k)] = true
+		}
+	}
+	if inv.exists && len(want) == len(inv.kinds) {
 		return nil
 	}
-	if gk.Kind != "" {
-		kinds[gkString(gk)] = true
-	}
-	list := make([]string, 0, len(kinds))
-	for k := range kinds {
+	list := make([]string, 0, len(want))
+	for k := range want {
 		list = append(list, k)
 	}
 	sort.Strings(list)
@@ -143,45 +192,66 @@ func (p *Provider) ensureParent(ctx context.Context, gk schema.GroupKind) error 
 			},
 		},
 	}}
-	_, err = p.manager.Apply(ctx, parent, ssaApplyOptions())
-	return err
+	if _, err := p.serverSideApply(ctx, configMapGVR, parent, true, false); err != nil {
+		return err
+	}
+	inv.exists, inv.kinds = true, want
+	return nil
 }
 
-// listMembers lists the objects that carry this stack's part-of label in
-// the workload namespace, for the inventory's kinds and the known kinds.
-func (p *Provider) listMembers(ctx context.Context, parent *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
-	seen := map[string]bool{}
-	var kinds []schema.GroupKind
-	for _, gk := range append(parentKinds(parent), knownKinds...) {
-		if !seen[gkString(gk)] && gk.Kind != "Namespace" {
-			seen[gkString(gk)] = true
-			kinds = append(kinds, gk)
-		}
-	}
-	sel := LabelPartOf + "=" + ApplySetID(p.st)
+// namespaceContents lists, at once, every kind the stack can own plus
+// pods and claims in the workload namespace: what is left of the stack,
+// and what belongs to others (see resources and systemObject).
+func (p *Provider) namespaceContents(ctx context.Context) (members []*unstructured.Unstructured, foreign []string, err error) {
 	ns := p.st.Spec.Workload.Namespace
-	var out []*unstructured.Unstructured
+	kinds := append([]schema.GroupKind{{Kind: "Pod"}, {Kind: "PersistentVolumeClaim"}}, knownKinds...)
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.MaxInFlight)
 	for _, gk := range kinds {
-		m, ok, err := p.mapping(gk, "")
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		l, err := p.dyn.Resource(m.Resource).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
-		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", gkString(gk), err)
-		}
-		for i := range l.Items {
-			u := &l.Items[i]
-			if u.GetDeletionTimestamp() != nil || !p.owned(u) {
-				continue
+		g.Go(func() error {
+			m, ok, err := p.mapping(gk, "")
+			if err != nil || !ok {
+				return err
 			}
-			out = append(out, u)
-		}
+			l, err := p.dyn.Resource(m.Resource).Namespace(ns).List(gctx, metav1.ListOptions{})
+			if err != nil {
+				return fmt.Errorf("listing %s: %w", gkString(gk), err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range l.Items {
+				u := &l.Items[i]
+				switch {
+				case u.GetDeletionTimestamp() != nil || keyOf(u) == p.parentObjKey():
+				case p.owned(u):
+					members = append(members, u)
+				case !ownedByController(u) && !systemObject(u):
+					foreign = append(foreign, u.GetKind()+" "+u.GetName())
+				}
+			}
+			return nil
+		})
 	}
-	return out, nil
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(foreign)
+	return members, foreign, nil
+}
+
+// systemObject is what Kubernetes puts in every namespace, and the claims
+// a StatefulSet's volumeClaimTemplates make ("data-neko-redis-0").
+func systemObject(u *unstructured.Unstructured) bool {
+	switch u.GetKind() {
+	case "ConfigMap":
+		return u.GetName() == "kube-root-ca.crt"
+	case "ServiceAccount":
+		return u.GetName() == "default"
+	case "PersistentVolumeClaim":
+		return strings.Contains(u.GetName(), "-"+RedisName+"-")
+	}
+	return false
 }
 
 // liveDoc turns a live object into a plan document: server-managed

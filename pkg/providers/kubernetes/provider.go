@@ -6,22 +6,23 @@
 package kubernetes
 
 import (
-	"github.com/go-logr/logr"
-	"k8s.io/klog/v2"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sync"
 	"time"
 
-	"github.com/fluxcd/pkg/ssa"
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/disk"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"k8s.io/klog/v2"
 
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
@@ -44,10 +45,17 @@ type Config struct {
 	// AddressTimeout bounds the wait for the Gateway or Ingress to report
 	// the region's public address (default 5m).
 	AddressTimeout time.Duration
-	// PollInterval is how often waits look at the cluster (default 2s).
+	// PollInterval is the longest pause between two looks of a wait
+	// (default 2s); waits start at a fiftieth of it and back off.
 	PollInterval time.Duration
 	// ProgressInterval is how often a wait reports progress (default 10s).
 	ProgressInterval time.Duration
+	// DiscoveryCacheDir holds the API servers' discovery documents between
+	// runs, as kubectl's cache does (default: the user's cache directory;
+	// "-" keeps them in memory only).
+	DiscoveryCacheDir string
+	// MaxInFlight caps the requests one region sends at once (default 16).
+	MaxInFlight int
 }
 
 // Provider manages one region's objects.
@@ -61,11 +69,12 @@ type Provider struct {
 	initErr error
 	dyn     dynamic.Interface
 	mapper  meta.RESTMapper
-	manager *ssa.ResourceManager
-	kube    client.Client
-	// invMu serialises inventory updates: the engine may apply several
-	// changes of a region at once.
-	invMu sync.Mutex
+
+	// snap is what the last Read learned, reused by Diff and Apply.
+	snapMu sync.Mutex
+	snap   *snapshot
+	// inv is the inventory's state, written at most once per run.
+	inv inventory
 
 	// mutate, when set, changes desired documents (tests inject a
 	// template that Pod Security must refuse).
@@ -96,31 +105,38 @@ func New(st *spec.Stack, region string, cfg *rest.Config, opts Config) *Provider
 	if opts.ProgressInterval == 0 {
 		opts.ProgressInterval = 10 * time.Second
 	}
+	if opts.MaxInFlight == 0 {
+		opts.MaxInFlight = 16
+	}
 	return &Provider{st: st, region: region, cfg: cfg, opts: opts}
 }
 
 func (p *Provider) Name() string   { return Name }
 func (p *Provider) Region() string { return p.region }
 
-// quietLibraries silences the client libraries' own logging: without a
-// logger controller-runtime (used by the server-side apply manager) prints a
-// stack trace after 30 seconds, and client-go's klog prints throttling
-// notices. The provider reports through events and never prints.
+// quietLibraries silences client-go's own logging (klog prints throttling
+// notices). The provider reports through events and never prints.
 var quietLibraries sync.Once
 
 // Client-side rate limits: client-go's defaults (5/s, burst 10) throttle a
-// region's plan of a few dozen objects for seconds.
+// region's plan of a few dozen objects for seconds. Together with
+// Config.MaxInFlight (16 requests at once) this stays well inside what API
+// Priority and Fairness grants the lowest default priority level of a
+// default API server (global-default: about 49 of 600 seats).
 const (
 	clientQPS   = 50
 	clientBurst = 100
 )
 
-// clients builds the API clients on first use. Discovery is cached for the
-// provider's lifetime and reset when a kind is not found (CRDs installed
-// meanwhile).
+// discoveryTTL is how long discovery read from disk is trusted, as kubectl
+// does; a kind it does not know refreshes it at once.
+const discoveryTTL = 6 * time.Hour
+
+// clients builds the API clients on first use: one HTTP client (one
+// HTTP/2 connection) for every request, and discovery cached on disk and
+// refreshed when a kind is not found (CRDs installed meanwhile).
 func (p *Provider) clients() error {
 	quietLibraries.Do(func() {
-		ctrllog.SetLogger(logr.Discard())
 		klog.SetLogger(logr.Discard())
 	})
 	p.once.Do(func() {
@@ -137,24 +153,48 @@ func (p *Provider) clients() error {
 		}
 		// API server warnings become events: the provider never prints.
 		cfg.WarningHandler = warningSink{p}
-		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+		hc, err := rest.HTTPClientFor(cfg)
 		if err != nil {
 			p.initErr = p.wrap(err)
 			return
 		}
-		p.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-		if p.dyn, err = dynamic.NewForConfig(cfg); err != nil {
+		dc, err := p.discovery(cfg, hc)
+		if err != nil {
 			p.initErr = p.wrap(err)
 			return
 		}
-		if p.kube, err = client.New(cfg, client.Options{Mapper: p.mapper}); err != nil {
+		p.mapper = restmapper.NewDeferredDiscoveryRESTMapper(dc)
+		if p.dyn, err = dynamic.NewForConfigAndClient(cfg, hc); err != nil {
 			p.initErr = p.wrap(err)
-			return
 		}
-		p.manager = ssa.NewResourceManager(p.kube, nil, ssa.Owner{Field: FieldManager, Group: "nekoctl.dev"})
 	})
 	return p.initErr
 }
+
+// discovery is cached on disk like kubectl's (one directory per server), or
+// in memory when there is no cache directory.
+func (p *Provider) discovery(cfg *rest.Config, hc *http.Client) (discovery.CachedDiscoveryInterface, error) {
+	dir := p.opts.DiscoveryCacheDir
+	if dir == "" {
+		if base, err := os.UserCacheDir(); err == nil {
+			dir = filepath.Join(base, "nekoctl", "kube")
+		}
+	}
+	if dir != "" && dir != "-" {
+		host := unsafeFileChars.ReplaceAllString(cfg.Host, "_")
+		dc, err := disk.NewCachedDiscoveryClientForConfig(cfg, filepath.Join(dir, "discovery", host), filepath.Join(dir, "http"), discoveryTTL)
+		if err == nil {
+			return dc, nil
+		}
+	}
+	dc, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, err
+	}
+	return memory.NewMemCacheClient(dc), nil
+}
+
+var unsafeFileChars = regexp.MustCompile(`[^\w.-]`)
 
 func (p *Provider) wrap(err error) error {
 	return fmt.Errorf("region %s (context %s): %w", p.region, p.context(), err)

@@ -56,7 +56,7 @@ func TestLifecycle(t *testing.T) {
 
 	// A fresh provider and output store (a new `nekoctl plan` run) sees no changes.
 	calls := &counter{}
-	p2 := New(st, region, calls.wrap(env.RESTConfig(region)), Config{})
+	p2 := New(st, region, calls.wrap(env.RESTConfig(region)), Config{DiscoveryCacheDir: "-"})
 	again := planRegion(t, p2, upstream(), provider.Options{})
 	if got := actions(again, true); len(got) != 0 {
 		t.Fatalf("plan after up is not empty:\n%s\nfields: %v", strings.Join(got, "\n"), fieldsOf(again))
@@ -173,13 +173,15 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	// down: everything owned goes; the namespace is kept for the foreign
-	// object, without nekoctl's labels.
+	// object (planned as keep, with the reason), without nekoctl's labels.
 	down := planRegion(t, p, out, provider.Options{Destroy: true})
-	if n := countActions(down); n[plan.Delete] != len(down) {
+	if n := countActions(down); n[plan.Delete] != len(down)-1 || n[plan.Keep] != 1 {
 		t.Fatalf("down plan: %v", actions(down, false))
 	}
-	if !contains(notesOf(down), "holds objects nekoctl does not own (ConfigMap someone-elses)") {
-		t.Errorf("down plan does not say the namespace is kept: %v", notesOf(down))
+	for _, c := range down {
+		if c.Action == plan.Keep && (c.Address.Kind != "Namespace" || !strings.Contains(c.Reason, "holds objects nekoctl does not own (ConfigMap someone-elses)")) {
+			t.Errorf("kept %s: reason %q", c.Address, c.Reason)
+		}
 	}
 	applyAll(t, p, down, out)
 	if _, err := cs.CoreV1().ConfigMaps("life").Get(ctx, "someone-elses", metav1.GetOptions{}); err != nil {
@@ -195,6 +197,26 @@ func TestLifecycle(t *testing.T) {
 	assertNothingOwned(t, region, "life")
 	if got := actions(planRegion(t, p, out, provider.Options{Destroy: true}), true); len(got) != 0 {
 		t.Errorf("second down plans changes: %v", got)
+	}
+
+	// up takes back the namespace it released: no conflict, the namespace
+	// is updated (labels back, marker gone) and the rest created.
+	back := planRegion(t, p, out, provider.Options{})
+	for _, c := range back {
+		if c.Conflict != "" || c.Action == plan.Adopt {
+			t.Errorf("re-adopting the released namespace: %s %s conflict %q", c.Action, c.Address, c.Conflict)
+		}
+		if c.Address.Kind == "Namespace" && c.Action != plan.Update {
+			t.Errorf("released namespace planned as %s", c.Action)
+		}
+	}
+	applyAll(t, p, back, out)
+	ns, _ = cs.CoreV1().Namespaces().Get(ctx, "life", metav1.GetOptions{})
+	if ns.Labels[LabelPartOf] != ApplySetID(st) || ns.Annotations[AnnotationReleased] != "" {
+		t.Errorf("namespace not taken back: labels %v annotations %v", ns.Labels, ns.Annotations)
+	}
+	if got := actions(planRegion(t, p, out, provider.Options{}), true); len(got) != 0 {
+		t.Errorf("plan after taking the namespace back is not empty: %v", got)
 	}
 }
 
@@ -233,7 +255,8 @@ func TestDownLeavesNothing(t *testing.T) {
 }
 
 // TestForeignObjectWithOurName: an object nekoctl would create but that
-// someone else owns stops the plan and is left alone.
+// someone else owns is planned as an adoption with a conflict and left
+// alone; down never touches it.
 func TestForeignObjectWithOurName(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
@@ -246,9 +269,19 @@ func TestForeignObjectWithOurName(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newProvider(t, isolatedStack("clash"), region, nil)
-	_, err := tryPlan(p, upstream(), provider.Options{})
-	if err == nil || !strings.Contains(err.Error(), "is not managed by nekoctl") {
-		t.Fatalf("plan over a foreign namespace: err = %v", err)
+	changes := planRegion(t, p, upstream(), provider.Options{})
+	var conflicts []plan.Change
+	for _, c := range changes {
+		if c.Conflict != "" {
+			conflicts = append(conflicts, c)
+		}
+	}
+	if len(conflicts) != 1 || conflicts[0].Address.Kind != "Namespace" || conflicts[0].Action != plan.Adopt ||
+		conflicts[0].Conflict != provider.ConflictUnowned || conflicts[0].Fingerprint == "" {
+		t.Fatalf("plan over a foreign namespace: conflicts %+v", conflicts)
+	}
+	if !contains(fieldsOf(conflicts), "metadata.labels."+LabelPartOf) {
+		t.Errorf("the conflict does not show what adopting changes: %v", fieldsOf(conflicts))
 	}
 	got, _ := cs.CoreV1().Namespaces().Get(ctx, "clash", metav1.GetOptions{})
 	if got.Labels["team"] != "other" || got.Labels[LabelPartOf] != "" {

@@ -3,7 +3,10 @@ package kubernetes
 import (
 	"context"
 	"fmt"
+	"sort"
+	"sync"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -15,46 +18,129 @@ import (
 
 var nsGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
-// Read returns the live objects of this stack's inventory in the region:
-// the workload namespace when it carries the stack's labels, and every
-// object labelled part of the stack's ApplySet. It publishes the region's
-// public address, the database password held in the Atlas Secret and the
-// origin certificate and key held in the TLS Secret.
+// AnnotationReleased marks a namespace that `down` kept because it holds
+// objects nekoctl does not own; its value is the ApplySet id, so that a
+// later `up` of the same stack takes the namespace back.
+const AnnotationReleased = "nekoctl.dev/released-from"
+
+// objKey identifies a live object.
+type objKey struct {
+	gk              schema.GroupKind
+	namespace, name string
+}
+
+func keyOf(u *unstructured.Unstructured) objKey {
+	return objKey{u.GroupVersionKind().GroupKind(), u.GetNamespace(), u.GetName()}
+}
+
+func docKey(doc plan.Document) objKey {
+	gvk := schema.FromAPIVersionAndKind(str(doc["apiVersion"]), kindOf(doc))
+	return objKey{gvk.GroupKind(), namespaceOf(doc), nameOf(doc)}
+}
+
+// snapshot is what one Read learned about the region: every object of the
+// kinds read, owned or not, so that Diff compares against it and Apply
+// needs no second look. Apply keeps it current with what it wrote.
+type snapshot struct {
+	mu      sync.Mutex
+	ns      *unstructured.Unstructured // the workload namespace; nil when absent or terminating
+	objects map[objKey]*unstructured.Unstructured
+	// address is the region's public address as read (empty when none);
+	// addressErr why it could not be read.
+	address    string
+	addressErr error
+}
+
+func (s *snapshot) get(k objKey) (*unstructured.Unstructured, bool) {
+	if s == nil {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.objects[k]
+	return u, ok
+}
+
+func (s *snapshot) put(u *unstructured.Unstructured) {
+	if s == nil || u == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.objects[keyOf(u)] = u
+}
+
+func (s *snapshot) drop(k objKey) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.objects, k)
+}
+
+func (p *Provider) snapshot() *snapshot {
+	p.snapMu.Lock()
+	defer p.snapMu.Unlock()
+	return p.snap
+}
+
+// Read returns the live objects of this stack in the region: the workload
+// namespace and every object labelled part of the stack's ApplySet, each
+// with its resourceVersion as fingerprint; an object with the identity of
+// a desired one but without the stack's labels, as Unowned; and, on the
+// namespace, the objects of other owners in it (Foreign). It sends one
+// LIST per kind and namespace the spec can produce (and per kind the
+// inventory records), all at once, and publishes the region's public
+// address, the database password held in the Atlas Secret and the origin
+// certificate and key held in the TLS Secret.
 func (p *Provider) Read(ctx context.Context, out provider.Outputs) ([]provider.Resource, error) {
 	if err := p.clients(); err != nil {
 		return nil, err
 	}
-	res, err := p.read(ctx)
+	snap, err := p.read(ctx)
 	if err != nil {
 		return nil, p.readError(err)
 	}
+	p.snapMu.Lock()
+	p.snap = snap
+	p.snapMu.Unlock()
+	p.inv.load(snap.objects[p.parentObjKey()])
+	res, err := p.resources(snap)
+	if err != nil {
+		return nil, p.wrap(err)
+	}
 	if out != nil {
-		ns := p.st.Spec.Workload.Namespace
-		for _, r := range res {
-			if r.Address.Kind != "Secret" {
-				continue
-			}
-			data, _ := r.Doc["data"].(map[string]any)
-			switch r.Address.Name {
-			case ns + "/" + atlasSecret:
-				publish(out, provider.OutDBPassword, data["MONGODB_PASSWORD"])
-			case ns + "/" + tlsSecret:
-				// The origin key lives only here; Cloudflare keeps the
-				// certificate when the key it was issued for comes back.
-				publish(out, provider.OutOriginCert, data["tls.crt"])
-				publish(out, provider.OutOriginKey, data["tls.key"])
-			}
-		}
-		if addr, err := p.publicAddress(ctx); err == nil && addr != "" {
-			out.Set(fmt.Sprintf(provider.OutIngressAddress, p.region), addr)
-		}
+		p.publish(res, snap, out)
 	}
 	return res, nil
 }
 
-// publish hands a non-empty secret value found in a live Secret to the
-// other providers.
-func publish(out provider.Outputs, key string, v any) {
+func (p *Provider) publish(res []provider.Resource, snap *snapshot, out provider.Outputs) {
+	ns := p.st.Spec.Workload.Namespace
+	for _, r := range res {
+		if r.Address.Kind != "Secret" || r.Unowned {
+			continue
+		}
+		data, _ := r.Doc["data"].(map[string]any)
+		switch r.Address.Name {
+		case ns + "/" + atlasSecret:
+			publishSecret(out, provider.OutDBPassword, data["MONGODB_PASSWORD"])
+		case ns + "/" + tlsSecret:
+			// The origin key lives only here; Cloudflare keeps the
+			// certificate when the key it was issued for comes back.
+			publishSecret(out, provider.OutOriginCert, data["tls.crt"])
+			publishSecret(out, provider.OutOriginKey, data["tls.key"])
+		}
+	}
+	if snap.address != "" {
+		out.Set(fmt.Sprintf(provider.OutIngressAddress, p.region), snap.address)
+	}
+}
+
+// publishSecret hands a non-empty secret value found in a live Secret to
+// the other providers.
+func publishSecret(out provider.Outputs, key string, v any) {
 	if s, ok := v.(plan.Sensitive); ok && s.Reveal() != "" {
 		out.Set(key, s)
 	}
@@ -67,48 +153,228 @@ func (p *Provider) readError(err error) error {
 	return p.wrap(err)
 }
 
-func (p *Provider) read(ctx context.Context) ([]provider.Resource, error) {
-	var res []provider.Resource
+// listTarget is one LIST: a kind in a namespace.
+type listTarget struct {
+	gvk       schema.GroupVersionKind
+	namespace string
+}
+
+// read sends, at once, the GET of the namespace, the GET of the Gateway or
+// Ingress that gives the public address, and one LIST per kind and
+// namespace of the desired objects; then one LIST per kind the inventory
+// records beyond those (only after the spec dropped a kind).
+func (p *Provider) read(ctx context.Context) (*snapshot, error) {
+	desired, err := p.identities()
+	if err != nil {
+		return nil, err
+	}
+	snap := &snapshot{objects: map[objKey]*unstructured.Unstructured{}}
 	ns := p.st.Spec.Workload.Namespace
-	nsObj, err := p.dyn.Resource(nsGVR).Get(ctx, ns, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, nil
-	case err != nil:
+	targets := []listTarget{{gvk: schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, namespace: ns}}
+	seen := map[listTarget]bool{targets[0]: true}
+	for _, d := range desired {
+		t := listTarget{gvk: d.gvk, namespace: d.key.namespace}
+		if t.namespace == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		targets = append(targets, t)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.MaxInFlight)
+	g.Go(func() error {
+		u, err := p.dyn.Resource(nsGVR).Get(gctx, ns, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return err
+		}
+		if u.GetDeletionTimestamp() == nil { // a terminating namespace takes no new objects
+			snap.ns = u
+		}
+		snap.put(u)
+		return nil
+	})
+	addressFromList := p.st.Spec.Workload.Exposure.Type == "ingress" && p.addressOverride() == ""
+	if !addressFromList {
+		g.Go(func() error {
+			snap.address, snap.addressErr = p.publicAddress(gctx)
+			return nil
+		})
+	}
+	p.listAll(gctx, g, snap, targets)
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if p.owned(nsObj) && nsObj.GetDeletionTimestamp() == nil {
-		res = append(res, p.resource(nsObj))
+	if addressFromList {
+		// The Ingress was listed with the others.
+		snap.addressErr = apierrors.NewNotFound(schema.GroupResource{Group: "networking.k8s.io", Resource: "ingresses"}, AppName)
+		if u, ok := snap.objects[objKey{schema.GroupKind{Group: "networking.k8s.io", Kind: "Ingress"}, ns, AppName}]; ok {
+			snap.address, snap.addressErr = ingressAddress(u), nil
+		}
 	}
-	parent, err := p.readParent(ctx)
+	var more []listTarget
+	for _, gk := range parentKinds(snap.objects[p.parentObjKey()]) {
+		t := listTarget{gvk: gk.WithVersion(""), namespace: ns}
+		if gk.Kind == "Namespace" || listedKind(seen, gk, ns) {
+			continue
+		}
+		seen[t] = true
+		more = append(more, t)
+	}
+	if len(more) > 0 {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(p.opts.MaxInFlight)
+		p.listAll(gctx, g, snap, more)
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	}
+	return snap, nil
+}
+
+func listedKind(seen map[listTarget]bool, gk schema.GroupKind, ns string) bool {
+	for t := range seen {
+		if t.gvk.GroupKind() == gk && t.namespace == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// listAll lists every target on g into snap; kinds the cluster does not
+// serve are skipped (Diff notes them).
+func (p *Provider) listAll(ctx context.Context, g *errgroup.Group, snap *snapshot, targets []listTarget) {
+	for _, t := range targets {
+		g.Go(func() error {
+			m, ok, err := p.mapping(t.gvk.GroupKind(), t.gvk.Version)
+			if err != nil || !ok {
+				return err
+			}
+			l, err := p.dyn.Resource(m.Resource).Namespace(t.namespace).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return fmt.Errorf("listing %s in %s: %w", gkString(t.gvk.GroupKind()), t.namespace, err)
+			}
+			for i := range l.Items {
+				snap.put(&l.Items[i])
+			}
+			return nil
+		})
+	}
+}
+
+// identity is a desired object's key and version.
+type identity struct {
+	key objKey
+	gvk schema.GroupVersionKind
+}
+
+// identities are the objects the spec declares in this region (rendered
+// without values from other providers: names never depend on them).
+func (p *Provider) identities() ([]identity, error) {
+	docs, err := objects(p.st, p.region, provider.NewOutputs())
 	if err != nil {
 		return nil, err
 	}
-	members, err := p.listMembers(ctx, parent)
+	out := make([]identity, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, identity{key: docKey(d), gvk: schema.FromAPIVersionAndKind(str(d["apiVersion"]), kindOf(d))})
+	}
+	return out, nil
+}
+
+// resources turns a snapshot into live resources: owned objects, unowned
+// objects in the place of desired ones, and the namespace with the objects
+// of other owners it holds.
+func (p *Provider) resources(snap *snapshot) ([]provider.Resource, error) {
+	desired, err := p.identities()
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range members {
-		res = append(res, p.resource(m))
+	want := map[objKey]bool{}
+	for _, d := range desired {
+		want[d.key] = true
+	}
+	var res []provider.Resource
+	var foreign []string
+	parent := p.parentObjKey()
+	nsIndex := -1
+	for _, k := range p.sortedObjects(snap) {
+		u := snap.objects[k]
+		if u.GetDeletionTimestamp() != nil || k == parent {
+			continue
+		}
+		r := p.resource(u)
+		switch {
+		case p.owned(u) || (k.gk.Kind == "Namespace" && p.released(u)):
+		case want[k]:
+			r.Unowned = true
+		default:
+			if u.GetNamespace() == p.st.Spec.Workload.Namespace && !ownedByController(u) && !systemObject(u) {
+				foreign = append(foreign, u.GetKind()+" "+u.GetName())
+			}
+			continue
+		}
+		if k.gk.Kind == "Namespace" && k.name == p.st.Spec.Workload.Namespace {
+			nsIndex = len(res)
+		}
+		res = append(res, r)
+	}
+	if nsIndex >= 0 {
+		res[nsIndex].Foreign = foreign
 	}
 	return res, nil
 }
 
+// sortedObjects orders a snapshot's keys by kind, namespace and name.
+func (p *Provider) sortedObjects(snap *snapshot) []objKey {
+	keys := make([]objKey, 0, len(snap.objects))
+	for k := range snap.objects {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.gk != b.gk {
+			return gkString(a.gk) < gkString(b.gk)
+		}
+		return a.namespace+"/"+a.name < b.namespace+"/"+b.name
+	})
+	return keys
+}
+
 func (p *Provider) resource(u *unstructured.Unstructured) provider.Resource {
 	return provider.Resource{
-		Address: p.address(u.GetKind(), u.GetNamespace(), u.GetName()),
-		ID:      string(u.GetUID()),
-		Doc:     liveDoc(u),
+		Address:     p.address(u.GetKind(), u.GetNamespace(), u.GetName()),
+		ID:          string(u.GetUID()),
+		Doc:         liveDoc(u),
+		Fingerprint: u.GetResourceVersion(),
 	}
+}
+
+// released reports a namespace this stack released when `down` kept it.
+func (p *Provider) released(u *unstructured.Unstructured) bool {
+	return u.GetAnnotations()[AnnotationReleased] == ApplySetID(p.st) && u.GetLabels()[LabelPartOf] == ""
+}
+
+// ownedByController reports objects a controller made and will remove
+// with their owner (a Deployment's pods, a StatefulSet's revisions).
+func ownedByController(u *unstructured.Unstructured) bool { return len(u.GetOwnerReferences()) > 0 }
+
+// addressOverride is the spec's public address of the region, if any.
+func (p *Provider) addressOverride() string {
+	if r := p.st.Spec.Region(p.region); r != nil {
+		return r.IngressAddress
+	}
+	return ""
 }
 
 // publicAddress is the region's address for the Cloudflare pool: the
 // spec's override, else the Gateway's first status address, else the
 // Ingress's load-balancer address. Empty when not (yet) reported.
 func (p *Provider) publicAddress(ctx context.Context) (string, error) {
-	r := p.st.Spec.Region(p.region)
-	if r != nil && r.IngressAddress != "" {
-		return r.IngressAddress, nil
+	if a := p.addressOverride(); a != "" {
+		return a, nil
 	}
 	e := p.st.Spec.Workload.Exposure
 	if e.Type == "ingress" {
@@ -117,17 +383,7 @@ func (p *Provider) publicAddress(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		lbs, _, _ := unstructured.NestedSlice(u.Object, "status", "loadBalancer", "ingress")
-		for _, lb := range lbs {
-			m, _ := lb.(map[string]any)
-			if ip, _ := m["ip"].(string); ip != "" {
-				return ip, nil
-			}
-			if h, _ := m["hostname"].(string); h != "" {
-				return h, nil
-			}
-		}
-		return "", nil
+		return ingressAddress(u), nil
 	}
 	u, err := p.dyn.Resource(schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}).
 		Namespace(e.Gateway.Namespace).Get(ctx, e.Gateway.Name, metav1.GetOptions{})
@@ -142,4 +398,18 @@ func (p *Provider) publicAddress(ctx context.Context) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+func ingressAddress(u *unstructured.Unstructured) string {
+	lbs, _, _ := unstructured.NestedSlice(u.Object, "status", "loadBalancer", "ingress")
+	for _, lb := range lbs {
+		m, _ := lb.(map[string]any)
+		if ip, _ := m["ip"].(string); ip != "" {
+			return ip
+		}
+		if h, _ := m["hostname"].(string); h != "" {
+			return h
+		}
+	}
+	return ""
 }

@@ -14,13 +14,14 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 	if err := p.clients(); err != nil {
 		return nil, err
 	}
-	members, err := p.listMembers(ctx, nil)
+	snap, err := p.read(ctx)
 	if err != nil {
 		return nil, p.readError(err)
 	}
 	var out []provider.Health
-	for _, m := range members {
-		if k := m.GetKind(); k != "Deployment" && k != "StatefulSet" {
+	for _, r := range p.sortedObjects(snap) {
+		m := snap.objects[r]
+		if k := m.GetKind(); (k != "Deployment" && k != "StatefulSet") || !p.owned(m) {
 			continue
 		}
 		res, err := status.Compute(m)
@@ -35,7 +36,7 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 		}
 		out = append(out, h)
 	}
-	addr, err := p.publicAddress(ctx)
+	addr, err := snap.address, snap.addressErr
 	h := provider.Health{Address: p.address("PublicAddress", "", p.region), State: "Known", Healthy: addr != "", Detail: addr}
 	if err != nil || addr == "" {
 		h.State = "Unknown"

@@ -2,8 +2,10 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,45 +21,81 @@ import (
 // (kstatus Current), reporting progress, and fails with the reason when the
 // rollout fails (progress deadline exceeded, replica failure, image pulls)
 // or does not finish within the rollout timeout.
-func (p *Provider) waitRollout(ctx context.Context, addr plan.Address, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) error {
+func (p *Provider) waitRollout(ctx context.Context, addr plan.Address, gvr schema.GroupVersionResource, applied *unstructured.Unstructured) error {
 	start := p.opts.Now()
-	deadline := start.Add(p.opts.RolloutTimeout)
 	lastReport := start
 	p.emit(event.Progress, addr, "", "waiting for the rollout", start)
 	var last string
-	for {
-		u, err := p.get(ctx, gvr, obj.GetNamespace(), obj.GetName())
-		if err != nil {
-			return fmt.Errorf("%s: reading rollout status: %s", addr, apiMessage(err))
+	u := applied
+	err := p.poll(ctx, p.opts.RolloutTimeout, func(attempt int) (bool, error) {
+		if attempt > 0 {
+			var err error
+			if u, err = p.get(ctx, gvr, applied.GetNamespace(), applied.GetName()); err != nil {
+				return false, fmt.Errorf("%s: reading rollout status: %s", addr, apiMessage(err))
+			}
 		}
 		res, err := status.Compute(u)
 		if err != nil {
-			return fmt.Errorf("%s: computing rollout status: %w", addr, err)
+			return false, fmt.Errorf("%s: computing rollout status: %w", addr, err)
 		}
 		observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
 		stale := observed < u.GetGeneration()
 		if reason := rolloutFailure(u, res); reason != "" && !stale {
-			return fmt.Errorf("%s: rollout failed: %s", addr, reason)
-		}
-		if reason := p.podFailure(ctx, u); reason != "" && !stale {
-			return fmt.Errorf("%s: rollout failed: %s", addr, reason)
+			return false, fmt.Errorf("%s: rollout failed: %s", addr, reason)
 		}
 		if res.Status == status.CurrentStatus && !stale {
+			p.snapshot().put(u)
 			p.emit(event.Progress, addr, "", "rolled out", start)
-			return nil
+			return true, nil
+		}
+		// Image pulls and crash loops show on the pods, and only after a
+		// while: look at them once the quick looks are over.
+		if attempt >= podCheckAfter && !stale {
+			if reason := p.podFailure(ctx, u); reason != "" {
+				return false, fmt.Errorf("%s: rollout failed: %s", addr, reason)
+			}
 		}
 		last = res.Message
-		now := p.opts.Now()
-		if now.After(deadline) {
-			return fmt.Errorf("%s: rollout not finished after %s: %s", addr, p.opts.RolloutTimeout, last)
-		}
-		if now.Sub(lastReport) >= p.opts.ProgressInterval {
+		if now := p.opts.Now(); now.Sub(lastReport) >= p.opts.ProgressInterval {
 			p.emit(event.Progress, addr, "", "rolling out: "+last, start)
 			lastReport = now
 		}
-		if err := ctxtime.Sleep(ctx, p.opts.PollInterval); err != nil {
-			return fmt.Errorf("%s: waiting for the rollout: %w", addr, err)
+		return false, nil
+	})
+	switch {
+	case errors.Is(err, errPollTimeout):
+		return fmt.Errorf("%s: rollout not finished after %s: %s", addr, p.opts.RolloutTimeout, last)
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("%s: waiting for the rollout: %w", addr, err)
+	}
+	return err
+}
+
+// podCheckAfter is the number of looks at a rollout before its pods are
+// looked at too (about a second with the default PollInterval).
+const podCheckAfter = 6
+
+var errPollTimeout = errors.New("timed out")
+
+// poll calls check until it reports done or fails, or timeout passes
+// (errPollTimeout). The first look is immediate; the pauses start at a
+// fiftieth of PollInterval and grow by half each time up to PollInterval,
+// so that a fast backend is seen at once and a slow one is not flooded.
+func (p *Provider) poll(ctx context.Context, timeout time.Duration, check func(attempt int) (bool, error)) error {
+	deadline := p.opts.Now().Add(timeout)
+	pause := p.opts.PollInterval / 50
+	for attempt := 0; ; attempt++ {
+		done, err := check(attempt)
+		if done || err != nil {
+			return err
 		}
+		if p.opts.Now().After(deadline) {
+			return errPollTimeout
+		}
+		if err := ctxtime.Sleep(ctx, pause); err != nil {
+			return err
+		}
+		pause = min(pause*3/2, p.opts.PollInterval)
 	}
 }
 
@@ -113,35 +151,34 @@ func (p *Provider) podFailure(ctx context.Context, u *unstructured.Unstructured)
 // Gateway or Ingress status).
 func (p *Provider) waitAddress(ctx context.Context, addr plan.Address) (string, error) {
 	start := p.opts.Now()
-	deadline := start.Add(p.opts.AddressTimeout)
 	lastReport := start
-	for {
-		a, err := p.publicAddress(ctx)
-		if err == nil && a != "" {
-			p.emit(event.Progress, addr, "", "public address "+a, start)
-			return a, nil
+	var found string
+	var lastErr error
+	err := p.poll(ctx, p.opts.AddressTimeout, func(int) (bool, error) {
+		found, lastErr = p.publicAddress(ctx)
+		if lastErr == nil && found != "" {
+			p.emit(event.Progress, addr, "", "public address "+found, start)
+			return true, nil
 		}
-		now := p.opts.Now()
-		if now.After(deadline) {
-			what := fmt.Sprintf("Gateway %s/%s", p.st.Spec.Workload.Exposure.Gateway.Namespace, p.st.Spec.Workload.Exposure.Gateway.Name)
-			if p.st.Spec.Workload.Exposure.Type == "ingress" {
-				what = "Ingress " + p.st.Spec.Workload.Namespace + "/" + AppName
-			}
-			detail := "no address in its status"
-			if err != nil {
-				detail = apiMessage(err)
-			}
-			return "", fmt.Errorf("%s: no public address after %s: %s: %s; set regions[].ingressAddress to override",
-				addr, p.opts.AddressTimeout, what, detail)
-		}
-		if now.Sub(lastReport) >= p.opts.ProgressInterval {
+		if now := p.opts.Now(); now.Sub(lastReport) >= p.opts.ProgressInterval {
 			p.emit(event.Progress, addr, "", "waiting for the public address", start)
 			lastReport = now
 		}
-		if err := ctxtime.Sleep(ctx, p.opts.PollInterval); err != nil {
-			return "", err
+		return false, nil
+	})
+	if errors.Is(err, errPollTimeout) {
+		what := fmt.Sprintf("Gateway %s/%s", p.st.Spec.Workload.Exposure.Gateway.Namespace, p.st.Spec.Workload.Exposure.Gateway.Name)
+		if p.st.Spec.Workload.Exposure.Type == "ingress" {
+			what = "Ingress " + p.st.Spec.Workload.Namespace + "/" + AppName
 		}
+		detail := "no address in its status"
+		if lastErr != nil {
+			detail = apiMessage(lastErr)
+		}
+		return "", fmt.Errorf("%s: no public address after %s: %s: %s; set regions[].ingressAddress to override",
+			addr, p.opts.AddressTimeout, what, detail)
 	}
+	return found, err
 }
 
 // checkPodSecurity dry-run creates a Pod from a Deployment's or

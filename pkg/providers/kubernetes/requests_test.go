@@ -1,0 +1,123 @@
+package kubernetes
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/client-go/rest"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+// requestLog records every request a provider sends: "METHOD path".
+type requestLog struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (l *requestLog) wrap(cfg *rest.Config) *rest.Config {
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			line := r.Method + " " + r.URL.Path
+			if r.URL.Query().Get("dryRun") != "" {
+				line += " (dry-run)"
+			}
+			l.mu.Lock()
+			l.reqs = append(l.reqs, line)
+			l.mu.Unlock()
+			return rt.RoundTrip(r)
+		})
+	}
+	return cfg
+}
+
+func (l *requestLog) sorted() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := append([]string(nil), l.reqs...)
+	sort.Strings(out)
+	return out
+}
+
+func (l *requestLog) count(pred func(string) bool) int {
+	n := 0
+	for _, r := range l.sorted() {
+		if pred(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRequestsPerObject is the regression guard on calls: a plan of a
+// region with nothing to change sends exactly one LIST per kind the spec
+// produces, the namespace's and the Gateway's GET, and nothing else
+// (discovery comes from the disk cache a previous run left); a first up
+// sends at most three requests per object it creates.
+func TestRequestsPerObject(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	const region = "us-east"
+	st := isolatedStack("calls")
+	dropNamespace(t, region, "calls")
+	cache := t.TempDir()
+	cfg := Config{PollInterval: 100 * time.Millisecond, RolloutTimeout: 30 * time.Second, AddressTimeout: 10 * time.Second,
+		DiscoveryCacheDir: cache}
+
+	upLog := &requestLog{}
+	p := New(st, region, upLog.wrap(env.RESTConfig(region)), cfg)
+	out := upstream()
+	first := planRegion(t, p, out, provider.Options{})
+	applyAll(t, p, first, out)
+	created := countActions(first)[plan.Create]
+	isWait := func(r string) bool {
+		// Rollout and address waits look as often as the rollout takes.
+		return strings.HasPrefix(r, "GET /apis/apps/") || strings.HasSuffix(r, "/pods") ||
+			strings.HasPrefix(r, "GET /apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/")
+	}
+	work := upLog.count(func(r string) bool { return !isWait(r) })
+	t.Logf("first up of %d objects: %d requests, %d of them waiting for rollouts and the address", created, len(upLog.sorted()), len(upLog.sorted())-work)
+	if work > 3*created {
+		t.Errorf("first up: %d requests besides waits for %d objects created, want at most 3 per object:\n%s",
+			work, created, strings.Join(upLog.sorted(), "\n"))
+	}
+	if n := upLog.count(func(r string) bool { return strings.HasSuffix(r, "/configmaps/"+inventoryName(st)) }); n != 1 {
+		t.Errorf("the inventory was written %d times, want once", n)
+	}
+
+	// A new run (new provider, discovery from the disk cache).
+	log := &requestLog{}
+	again := planRegion(t, New(st, region, log.wrap(env.RESTConfig(region)), cfg), upstream(), provider.Options{})
+	if got := actions(again, true); len(got) != 0 {
+		t.Fatalf("plan after up is not empty: %v", got)
+	}
+	want := []string{
+		"GET /api/v1/namespaces/calls",
+		"GET /api/v1/namespaces/calls/configmaps",
+		"GET /api/v1/namespaces/calls/secrets",
+		"GET /api/v1/namespaces/calls/serviceaccounts",
+		"GET /api/v1/namespaces/calls/services",
+		"GET /apis/apps/v1/namespaces/calls/deployments",
+		"GET /apis/apps/v1/namespaces/calls/statefulsets",
+		"GET /apis/autoscaling/v2/namespaces/calls/horizontalpodautoscalers",
+		"GET /apis/gateway.networking.k8s.io/v1/namespaces/calls/httproutes",
+		"GET /apis/gateway.networking.k8s.io/v1/namespaces/calls/referencegrants",
+		"GET /apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways/public-gateway",
+		"GET /apis/monitoring.coreos.com/v1/namespaces/calls/prometheusrules",
+		"GET /apis/monitoring.coreos.com/v1/namespaces/calls/servicemonitors",
+		"GET /apis/networking.k8s.io/v1/namespaces/calls/networkpolicies",
+		"GET /apis/policy/v1/namespaces/calls/poddisruptionbudgets",
+	}
+	if diff := cmp.Diff(want, log.sorted()); diff != "" {
+		t.Errorf("requests of a plan with nothing to change (-want +got):\n%s", diff)
+	}
+	if len(log.sorted()) > len(again) {
+		t.Errorf("%d requests for %d objects: more than one per object", len(log.sorted()), len(again))
+	}
+}
