@@ -40,21 +40,43 @@ func (p *Provider) applyProject(ctx context.Context, c plan.Change) error {
 			return fmt.Errorf("creating project: %w", err)
 		}
 		return nil
-	case plan.Update:
-		gid, err := p.projectID(ctx)
-		if err != nil {
-			return err
-		}
-		g, _, err := p.client.ProjectsApi.GetGroup(ctx, gid).Execute()
-		if err != nil {
-			return fmt.Errorf("reading project: %w", err)
-		}
-		if _, _, err := p.client.ProjectsApi.UpdateGroup(ctx, gid, &admin.GroupUpdate{Tags: p.mergedTags(g.GetTags())}).Execute(); err != nil {
-			return fmt.Errorf("updating project tags: %w", err)
-		}
-		return nil
+	case plan.Update, plan.Adopt:
+		// Adopting a project marks it with the stack's tags: its only owned fields.
+		return p.retagProject(ctx, p.mergedTags)
+	case plan.Keep:
+		return p.retagProject(ctx, p.releasedTags)
 	}
 	return fmt.Errorf("a project cannot move to another organization; create the stack in a new project instead")
+}
+
+// retagProject reads the project's tags and writes back tags(live).
+func (p *Provider) retagProject(ctx context.Context, tags func([]admin.ResourceTag) *[]admin.ResourceTag) error {
+	gid, err := p.projectID(ctx)
+	if err != nil {
+		return err
+	}
+	g, _, err := p.client.ProjectsApi.GetGroup(ctx, gid).Execute()
+	if err != nil {
+		return fmt.Errorf("reading project: %w", err)
+	}
+	if _, _, err := p.client.ProjectsApi.UpdateGroup(ctx, gid, &admin.GroupUpdate{Tags: tags(g.GetTags())}).Execute(); err != nil {
+		return fmt.Errorf("updating project tags: %w", err)
+	}
+	return nil
+}
+
+// releasedTags are a kept project's tags: the ownership tags give way to
+// TagReleased, which tells the next `up` of this stack to take it back
+// while nothing else mistakes it for owned.
+func (p *Provider) releasedTags(live []admin.ResourceTag) *[]admin.ResourceTag {
+	out := []admin.ResourceTag{}
+	for _, t := range live {
+		if t.Key != TagManagedBy && t.Key != TagStack && t.Key != TagReleased {
+			out = append(out, t)
+		}
+	}
+	out = append(out, admin.ResourceTag{Key: TagReleased, Value: p.st.Metadata.Name})
+	return &out
 }
 
 func (p *Provider) deleteProject(ctx context.Context, c plan.Change) error {

@@ -25,10 +25,11 @@ func (p *Provider) applyCluster(ctx context.Context, c plan.Change) error {
 			return err
 		}
 		return p.waitIdle(ctx, c.Address, plan.Create, gid, name)
-	case plan.Update:
+	case plan.Update, plan.Adopt:
+		// Adopting sends the stack's tags with the owned fields that differ.
 		return p.updateCluster(ctx, c, gid)
 	}
-	return fmt.Errorf("a cluster cannot be replaced; change the spec so that it is updated in place")
+	return fmt.Errorf("a cluster cannot be %sd; change the spec so that it is updated in place", c.Action)
 }
 
 // createCluster creates the cluster. When the answer is lost it re-reads
@@ -148,7 +149,7 @@ func (p *Provider) mergedTags(live []admin.ResourceTag) *[]admin.ResourceTag {
 	want := p.tags()
 	out := []admin.ResourceTag{}
 	for _, t := range live {
-		if _, ours := want[t.Key]; !ours {
+		if _, ours := want[t.Key]; !ours && t.Key != TagReleased {
 			out = append(out, t)
 		}
 	}

@@ -19,7 +19,10 @@ import (
 const (
 	TagManagedBy = "managed-by"
 	TagStack     = "nekoctl-stack"
-	managedBy    = "nekoctl"
+	// TagReleased marks a project a `down` kept (it held objects nekoctl does
+	// not own) in place of the two tags above; the next `up` takes it back.
+	TagReleased = "nekoctl-released"
+	managedBy   = "nekoctl"
 )
 
 // URIOptions are appended to the application's connection string.

@@ -53,8 +53,12 @@ func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provide
 	switch c.Action {
 	case plan.Delete:
 		c.DependsOn = live.DependsOn
-	case plan.Create, plan.Update:
+	case plan.Create, plan.Update, plan.Adopt:
 		c.ID = live.ID
+	case plan.Keep:
+		c.DependsOn = live.DependsOn
+		c.Notes = append(c.Notes, "released, not deleted: its ownership tags give way to "+TagReleased+
+			"; the next `up` takes it back")
 	}
 	switch c.Address.Kind {
 	case KindCluster:
@@ -88,6 +92,9 @@ func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provide
 	case KindProject:
 		if c.Action == plan.NoOp && (opts.Destroy || c.After == nil) && live.Protected {
 			c.Notes = append(c.Notes, "kept with its protected cluster")
+		}
+		if tags, _ := live.Doc["tags"].(plan.Document); c.Action == plan.Update && tags[TagReleased] == p.st.Metadata.Name {
+			c.Notes = append(c.Notes, "released by an earlier `down` that kept it: taken back")
 		}
 	case KindBackupSchedule:
 		if c.Action == plan.Delete {

@@ -117,22 +117,28 @@ func planWith(t *testing.T, p *atlas.Provider, out provider.Outputs, opts provid
 var kindOrder = map[string]int{atlas.KindProject: 0, atlas.KindCluster: 1, atlas.KindBackupSchedule: 2,
 	atlas.KindDatabaseUser: 3, atlas.KindAccessEntry: 4}
 
-// apply runs creates and updates in dependency order, then deletes in reverse.
+// apply runs creates, updates and adoptions in dependency order, then
+// deletes and keeps in reverse, as the engine does.
 func apply(t *testing.T, p *atlas.Provider, changes []plan.Change, out provider.Outputs) error {
 	t.Helper()
 	ctx := context.Background()
 	cs := append([]plan.Change(nil), changes...)
 	sort.SliceStable(cs, func(i, j int) bool { return kindOrder[cs[i].Address.Kind] < kindOrder[cs[j].Address.Kind] })
 	for _, c := range cs {
-		if c.Action == plan.Create || c.Action == plan.Update || c.Action == plan.Replace {
+		if c.Action == plan.Create || c.Action == plan.Update || c.Action == plan.Replace || c.Action == plan.Adopt {
 			if err := p.Apply(ctx, c, out); err != nil {
 				return err
 			}
 		}
 	}
 	for i := len(cs) - 1; i >= 0; i-- {
-		if cs[i].Action == plan.Delete {
+		switch cs[i].Action {
+		case plan.Delete:
 			if err := p.Delete(ctx, cs[i]); err != nil {
+				return err
+			}
+		case plan.Keep:
+			if err := p.Apply(ctx, cs[i], out); err != nil {
 				return err
 			}
 		}

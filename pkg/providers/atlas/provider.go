@@ -169,10 +169,17 @@ func (p *Provider) projectID(ctx context.Context) (string, error) {
 	return g.GetId(), nil
 }
 
-// Apply performs one planned create, update or replace.
+// Apply performs one planned create, update, adopt, or keep (a project
+// that holds objects nekoctl does not own is released, not deleted).
 func (p *Provider) Apply(ctx context.Context, c plan.Change, out provider.Outputs) error {
 	if err := p.needClient(); err != nil {
 		return err
+	}
+	if c.Action == plan.NoOp {
+		return nil
+	}
+	if c.Action == plan.Keep && c.Address.Kind != KindProject {
+		return fmt.Errorf("only a project can be kept and released, not a %s", c.Address.Kind)
 	}
 	switch c.Address.Kind {
 	case KindProject:

@@ -2,8 +2,12 @@ package atlas
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
@@ -18,6 +22,12 @@ const pageSize = 500
 // cluster tagged with the stack), its backup schedule, the stack's database
 // users and access-list entries. It costs five API calls on an existing
 // stack: project by name, clusters, backup schedule, users, access list.
+//
+// Ownership: a project or cluster of the spec's name without the stack's
+// tags is returned Unowned (a conflict, or an adoption with --adopt), unless
+// the project carries the tag an earlier `down` left when it released it.
+// Objects in the project that the stack does not own are listed as the
+// project's Foreign objects, so that it is kept, never deleted with them.
 func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Resource, error) {
 	if err := p.needClient(); err != nil {
 		return nil, err
@@ -35,8 +45,13 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	gid := g.GetId()
 	p.setProject(gid)
 	projAddr := p.addr(KindProject, a.Project)
-	out := []provider.Resource{{Address: projAddr, ID: gid, Doc: plan.Document{
-		"name": g.GetName(), "orgId": g.GetOrgId(), "tags": tagDoc(g.GetTags())}}}
+	tags := tagDoc(g.GetTags())
+	project := provider.Resource{Address: projAddr, ID: gid,
+		Doc:     plan.Document{"name": g.GetName(), "orgId": g.GetOrgId(), "tags": tags},
+		Unowned: tags[TagStack] != p.st.Metadata.Name && tags[TagReleased] != p.st.Metadata.Name}
+	project.Fingerprint = fingerprint("", project.Doc)
+	out := []provider.Resource{project}
+	var foreign []string
 
 	clusters, _, err := p.client.ClustersApi.ListClusters(ctx, gid).ItemsPerPage(pageSize).Execute()
 	if err != nil {
@@ -47,6 +62,7 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 		c := &clusters.GetResults()[i]
 		owned := tagDoc(c.GetTags())[TagStack] == p.st.Metadata.Name
 		if c.GetName() != a.Cluster.Name && !owned {
+			foreign = append(foreign, foreignName(KindCluster, c.GetName()))
 			continue
 		}
 		if c.GetStateName() == "DELETING" {
@@ -55,9 +71,15 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 		if c.GetName() == a.Cluster.Name {
 			mine = c
 		}
-		r := provider.Resource{Address: p.addr(KindCluster, c.GetName()), ID: c.GetName(), Doc: liveClusterDoc(c),
-			DependsOn: []plan.Address{projAddr}, Protected: p.clusterProtected(c.TerminationProtectionEnabled)}
-		out = append(out, r)
+		if !owned {
+			// Its name is the spec's, yet nekoctl did not make it (or not yet
+			// adopted it): not the stack's to delete with the project.
+			foreign = append(foreign, foreignName(KindCluster, c.GetName()))
+		}
+		doc := liveClusterDoc(c)
+		out = append(out, provider.Resource{Address: p.addr(KindCluster, c.GetName()), ID: c.GetName(), Doc: doc,
+			DependsOn: []plan.Address{projAddr}, Protected: p.clusterProtected(c.TerminationProtectionEnabled),
+			Unowned: !owned, Fingerprint: fingerprint(c.GetStateName(), doc)})
 	}
 	p.setLive(mine)
 	if mine != nil {
@@ -70,9 +92,9 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 			case err != nil:
 				return nil, fmt.Errorf("reading the backup schedule of cluster %q: %w", mine.GetName(), err)
 			default:
+				doc := plan.Document{"restoreWindowDays": s.GetRestoreWindowDays(), "hourlyRetentionDays": hourlyRetentionDays(s)}
 				out = append(out, provider.Resource{Address: p.addr(KindBackupSchedule, mine.GetName()), ID: mine.GetName(),
-					Doc:       plan.Document{"restoreWindowDays": s.GetRestoreWindowDays(), "hourlyRetentionDays": hourlyRetentionDays(s)},
-					DependsOn: []plan.Address{p.addr(KindCluster, mine.GetName())}})
+					Doc: doc, DependsOn: []plan.Address{p.addr(KindCluster, mine.GetName())}, Fingerprint: fingerprint("", doc)})
 			}
 		}
 	}
@@ -81,16 +103,9 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	if err != nil {
 		return nil, err
 	}
-	for _, u := range users {
-		if labelDoc(u.GetLabels())[TagStack] != p.st.Metadata.Name && u.Username != a.User {
-			continue
-		}
-		if u.Username == a.User && u.DatabaseName == "admin" {
-			p.setUserLive(true)
-		}
-		out = append(out, provider.Resource{Address: p.addr(KindDatabaseUser, u.Username), ID: u.DatabaseName + "/" + u.Username,
-			Doc: liveUserDoc(&u), DependsOn: []plan.Address{projAddr}})
-	}
+	userRes, foreignUsers := p.readUsers(users, projAddr)
+	out = append(out, userRes...)
+	foreign = append(foreign, foreignUsers...)
 
 	entries, err := p.listAccess(ctx, gid)
 	if err != nil {
@@ -98,12 +113,61 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	}
 	for _, e := range entries {
 		if !strings.HasPrefix(e.GetComment(), p.accessPrefix()) || e.GetCidrBlock() == "" {
+			foreign = append(foreign, foreignName(KindAccessEntry, accessValue(e)))
 			continue
 		}
+		doc := plan.Document{"cidrBlock": e.GetCidrBlock(), "comment": e.GetComment()}
 		out = append(out, provider.Resource{Address: p.addr(KindAccessEntry, e.GetCidrBlock()), ID: e.GetCidrBlock(),
-			Doc: plan.Document{"cidrBlock": e.GetCidrBlock(), "comment": e.GetComment()}, DependsOn: []plan.Address{projAddr}})
+			Doc: doc, DependsOn: []plan.Address{projAddr}, Fingerprint: fingerprint("", doc)})
 	}
+	sort.Strings(foreign)
+	out[0].Foreign = foreign
 	return out, nil
+}
+
+// readUsers returns the stack's users (labelled with the stack, or named as
+// the spec's user) and names the others as foreign.
+func (p *Provider) readUsers(users []admin.CloudDatabaseUser, projAddr plan.Address) ([]provider.Resource, []string) {
+	a := p.atlas()
+	var out []provider.Resource
+	var foreign []string
+	for _, u := range users {
+		if labelDoc(u.GetLabels())[TagStack] != p.st.Metadata.Name && u.Username != a.User {
+			foreign = append(foreign, foreignName(KindDatabaseUser, u.DatabaseName+"/"+u.Username))
+			continue
+		}
+		if u.Username == a.User && u.DatabaseName == "admin" {
+			p.setUserLive(true)
+		}
+		doc := liveUserDoc(&u)
+		out = append(out, provider.Resource{Address: p.addr(KindDatabaseUser, u.Username), ID: u.DatabaseName + "/" + u.Username,
+			Doc: doc, DependsOn: []plan.Address{projAddr}, Fingerprint: fingerprint("", doc)})
+	}
+	return out, foreign
+}
+
+// foreignName is how the plan names an object nekoctl does not own.
+func foreignName(kind, name string) string { return fmt.Sprintf("%s[%q]", kind, name) }
+
+func accessValue(e admin.NetworkPermissionEntry) string {
+	for _, v := range []string{e.GetCidrBlock(), e.GetIpAddress(), e.GetAwsSecurityGroup()} {
+		if v != "" {
+			return v
+		}
+	}
+	return "?"
+}
+
+// fingerprint identifies the live version read: the state Atlas reports
+// (clusters) and a digest of the fields read.
+func fingerprint(state string, doc plan.Document) string {
+	b, _ := json.Marshal(doc)
+	sum := sha256.Sum256(b)
+	fp := hex.EncodeToString(sum[:8])
+	if state != "" {
+		return state + "/" + fp
+	}
+	return fp
 }
 
 func (p *Provider) listUsers(ctx context.Context, gid string) ([]admin.CloudDatabaseUser, error) {
