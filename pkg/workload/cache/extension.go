@@ -36,6 +36,8 @@ type Extension struct {
 	store *Store
 	ttls  map[string]time.Duration
 	count Counter
+	// lifetime ends when the server cancels the work in flight.
+	lifetime context.Context
 
 	// flight lets one request per key compute a missing answer while the
 	// others that miss at the same moment wait for it: when a popular entry
@@ -61,8 +63,10 @@ var _ interface {
 } = (*Extension)(nil)
 
 // NewExtension returns the extension; ttls are per class (0 disables).
-func NewExtension(s *Store, ttls map[string]time.Duration, count Counter) *Extension {
-	return &Extension{store: s, ttls: ttls, count: count}
+// The work of a miss outlives the request that started it but not
+// lifetime, which the server cancels when it shuts down.
+func NewExtension(s *Store, ttls map[string]time.Duration, count Counter, lifetime context.Context) *Extension {
+	return &Extension{store: s, ttls: ttls, count: count, lifetime: lifetime}
 }
 
 // ExtensionName implements graphql.HandlerExtension.
@@ -95,8 +99,11 @@ func (e *Extension) InterceptResponse(ctx context.Context, next graphql.Response
 	e.count("miss")
 	v, _, _ := e.flight.Do(key, func() (any, error) {
 		// Detached from this caller's cancellation: others may be waiting
-		// for the answer. The store's deadlines still bound the work.
-		ctx := context.WithoutCancel(ctx)
+		// for the answer. The store's deadlines still bound the work, and
+		// shutdown cancels it.
+		ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+		defer cancel(nil)
+		defer context.AfterFunc(e.lifetime, func() { cancel(context.Cause(e.lifetime)) })()
 		resp := next(ctx)
 		if resp != nil && len(resp.Errors) == 0 && resp.Data != nil {
 			// A failed write only costs a later miss; Redis problems are

@@ -36,6 +36,7 @@ const (
 	EnvMaxDepth          = "GRAPHQL_MAX_DEPTH"
 	EnvMaxComplexity     = "GRAPHQL_MAX_COMPLEXITY"
 	EnvIntrospection     = "GRAPHQL_INTROSPECTION"
+	EnvRequestTimeout    = "GRAPHQL_REQUEST_TIMEOUT"
 	EnvShutdownDrain     = "SHUTDOWN_DRAIN_DELAY"
 	EnvShutdownTimeout   = "SHUTDOWN_TIMEOUT"
 	EnvMongoTimeout      = "MONGODB_TIMEOUT"
@@ -46,6 +47,10 @@ const (
 // minSecretBytes is the shortest accepted JWT secret: HS256 keys shorter
 // than the hash output weaken the signature.
 const minSecretBytes = 32
+
+// MaxRequestTimeout is the longest GRAPHQL_REQUEST_TIMEOUT: the server
+// stops writing a response after 30 s.
+const MaxRequestTimeout = 25 * time.Second
 
 // Config is the server's whole configuration.
 type Config struct {
@@ -69,10 +74,12 @@ type Config struct {
 	// turns caching off for that class.
 	CacheTTLs map[string]time.Duration
 
-	MaxBodyBytes       int64
-	MaxDepth           int
-	MaxComplexity      int
-	Introspection      bool
+	MaxBodyBytes  int64
+	MaxDepth      int
+	MaxComplexity int
+	Introspection bool
+	// RequestTimeout bounds the work of one GraphQL request.
+	RequestTimeout     time.Duration
 	ShutdownDrainDelay time.Duration
 	ShutdownTimeout    time.Duration
 	MongoTimeout       time.Duration
@@ -119,6 +126,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		MaxDepth:           r.intIn(EnvMaxDepth, 10, 2, 100),
 		MaxComplexity:      r.intIn(EnvMaxComplexity, 1000, 10, 1_000_000),
 		Introspection:      r.boolean(EnvIntrospection, false),
+		RequestTimeout:     r.duration(EnvRequestTimeout, 10*time.Second),
 		ShutdownDrainDelay: r.duration(EnvShutdownDrain, 5*time.Second),
 		ShutdownTimeout:    r.duration(EnvShutdownTimeout, 20*time.Second),
 		MongoTimeout:       r.duration(EnvMongoTimeout, 5*time.Second),
@@ -129,6 +137,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	r.checkMongoURI(c.MongoURI)
 	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < minSecretBytes {
 		r.fail(EnvJWTSecret, fmt.Sprintf("must be at least %d bytes long", minSecretBytes))
+	}
+	if c.RequestTimeout <= 0 || c.RequestTimeout > MaxRequestTimeout {
+		r.fail(EnvRequestTimeout, fmt.Sprintf("must be positive and at most %s (the server's write timeout leaves room to answer)", MaxRequestTimeout))
 	}
 	if c.JWTTTL <= 0 {
 		r.fail(EnvJWTTTL, "must be positive")

@@ -77,6 +77,7 @@ func TestLoadErrors(t *testing.T) {
 		}},
 		{"viewer without password", map[string]string{EnvViewerUsername: "viewer"}, []string{"VIEWER_PASSWORD is required"}},
 		{"same user twice", map[string]string{EnvViewerUsername: "admin", EnvViewerPassword: "another-password"}, []string{"VIEWER_USERNAME must differ"}},
+		{"request timeout beyond the write timeout", map[string]string{EnvRequestTimeout: "1m"}, []string{"GRAPHQL_REQUEST_TIMEOUT must be positive and at most 25s"}},
 		{"unknown cache class", map[string]string{EnvCacheTTLs: "everything=1m"}, []string{`CACHE_TTLS has an invalid entry "everything=1m"`}},
 	}
 	for _, tt := range tests {

@@ -55,6 +55,10 @@ type Server struct {
 	draining atomic.Bool
 	// indexed is set once the indexes exist; until then /ready fails.
 	indexed atomic.Bool
+	// inFlight is the context of all request work; shutdown cancels it
+	// for requests that outlast the shutdown timeout.
+	inFlight       context.Context
+	cancelInFlight context.CancelCauseFunc
 }
 
 // redisTimeout bounds every Redis call: Redis answers in well under a
@@ -76,6 +80,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: o.Logger, Metrics: m, Store: st}
+	s.inFlight, s.cancelInFlight = context.WithCancelCause(context.Background())
 
 	rc, err := openRedis(cfg, onState)
 	if err != nil {
@@ -98,7 +103,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", instrument(m, "graphql", noStore(cors(cfg.CORSOrigins, limited(prefetch, limitBody(cfg.MaxBodyBytes, issuer.Middleware(gql)))))))
+	mux.Handle("/graphql", instrument(m, "graphql", noStore(cors(cfg.CORSOrigins, limited(prefetch, limitBody(cfg.MaxBodyBytes, withTimeout(cfg.RequestTimeout, issuer.Middleware(gql))))))))
 	mux.Handle("/static/", instrument(m, "static", limited(nil, staticHandler())))
 	mux.Handle("GET /health", instrument(m, "health", noStore(http.HandlerFunc(s.health))))
 	mux.Handle("GET /ready", instrument(m, "ready", noStore(http.HandlerFunc(s.ready))))
@@ -151,18 +156,16 @@ func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string, 
 	gql.AddTransport(transport.Options{})
 	gql.AddTransport(transport.GET{})
 	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
 	}
-	gql.Use(graph.DepthLimit{Max: cfg.MaxDepth})
-	gql.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	graph.Limits{MaxDepth: cfg.MaxDepth, MaxComplexity: cfg.MaxComplexity}.Install(gql, lru.New[*ast.QueryDocument](1000))
 	var front func(http.Handler) http.Handler
 	var prefetch ratelimit.Prefetch
 	if rc.client != nil {
 		cs := cache.NewStore(rc.client, rc.hot, rc.breaker, prefix+"cache:")
 		resolver.Cache = cs
-		ext := cache.NewExtension(cs, cfg.CacheTTLs, labelCounter(m.Cache))
+		ext := cache.NewExtension(cs, cfg.CacheTTLs, labelCounter(m.Cache), s.inFlight)
 		gql.Use(ext)
 		front, prefetch = ext.Middleware, ext.Prefetch(issuer.Remembered)
 	}
@@ -278,6 +281,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	// Requests' contexts derive from inFlight, so that shutdown can cancel
+	// the work of requests that outlast it.
+	srv.BaseContext = func(net.Listener) context.Context { return s.inFlight }
+	defer s.cancelInFlight(errShutdown)
 	go func() { _ = s.EnsureIndexes(ctx) }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -293,14 +300,40 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down: readiness failing, draining", "delay", s.cfg.ShutdownDrainDelay)
 	time.Sleep(s.cfg.ShutdownDrainDelay)
 
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(sctx)
+	err := s.shutdown(srv)
 	s.close()
 	if err != nil {
-		return fmt.Errorf("shutdown: requests still in flight after %s: %w", s.cfg.ShutdownTimeout, err)
+		return err
 	}
 	s.log.Info("shut down cleanly")
+	return nil
+}
+
+// errShutdown is the cause given to the requests shutdown cancels.
+var errShutdown = errors.New("the server is shutting down")
+
+// cancelGrace is the time requests get to answer once shutdown has
+// cancelled their work.
+const cancelGrace = 2 * time.Second
+
+// shutdown stops accepting connections and waits for requests in flight;
+// those still running after the shutdown timeout have their work
+// cancelled and a moment to answer with an error before their connections
+// are closed.
+func (s *Server) shutdown(srv *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if srv.Shutdown(ctx) == nil {
+		return nil
+	}
+	s.log.Warn("shutdown: cancelling requests still in flight", "after", s.cfg.ShutdownTimeout)
+	s.cancelInFlight(errShutdown)
+	ctx, cancel = context.WithTimeout(context.Background(), cancelGrace)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still in flight %s after their work was cancelled: %w", cancelGrace, err)
+	}
 	return nil
 }
 

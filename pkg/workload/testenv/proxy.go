@@ -1,10 +1,10 @@
 package testenv
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proxy forwards TCP connections to a server and can cut them all, as a
@@ -16,7 +16,10 @@ type Proxy struct {
 
 	mu          sync.Mutex
 	partitioned bool
-	conns       map[net.Conn]bool
+	// stalled holds back what is sent, connections staying open: a server
+	// that stopped answering.
+	stalled bool
+	conns   map[net.Conn]bool
 }
 
 // StartProxy forwards a free loopback port to target until the test ends.
@@ -61,7 +64,21 @@ func (p *Proxy) accept() {
 }
 
 func (p *Proxy) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for p.isStalled() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	dst.Close()
 	src.Close()
 	p.mu.Lock()
@@ -80,9 +97,23 @@ func (p *Proxy) Partition() {
 	}
 }
 
+// Stall stops forwarding while keeping connections open, until Heal.
+func (p *Proxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = true
+}
+
+func (p *Proxy) isStalled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stalled && !p.partitioned
+}
+
 // Heal lets connections through again.
 func (p *Proxy) Heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.partitioned = false
+	p.stalled = false
 }
