@@ -37,7 +37,8 @@ type Config struct {
 	Events event.Sink
 	// Now is the clock for elapsed times and timeouts.
 	Now func() time.Time
-	// PollInterval is how often a wait re-reads the cluster (default 30s).
+	// PollInterval is the longest pause of a wait between two reads of the
+	// cluster (default 30s); the first is a sixtieth of it, growing by half.
 	PollInterval time.Duration
 	// Timeout bounds one wait for IDLE or for deletion (default 3h).
 	Timeout time.Duration

@@ -61,6 +61,9 @@ var errTimeout = errors.New("timed out")
 func (p *Provider) wait(ctx context.Context, addr plan.Address, act plan.Action, poll func() (bool, string, error), goal string) error {
 	start := p.cfg.Now()
 	last := ""
+	// Look again soon, then back off to PollInterval: a backend that is
+	// ready quickly is not held for a whole interval.
+	pause := p.cfg.PollInterval / 60
 	for {
 		done, state, err := poll()
 		if err != nil {
@@ -76,8 +79,9 @@ func (p *Provider) wait(ctx context.Context, addr plan.Address, act plan.Action,
 			return fmt.Errorf("%w after %s waiting for the cluster to be %s (still %s); run again to resume waiting",
 				errTimeout, elapsed.Round(time.Second), goal, last)
 		}
-		if err := p.cfg.Sleep(ctx, p.cfg.PollInterval); err != nil {
+		if err := p.cfg.Sleep(ctx, pause); err != nil {
 			return err
 		}
+		pause = min(pause*3/2, p.cfg.PollInterval)
 	}
 }
