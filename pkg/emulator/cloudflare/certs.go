@@ -69,6 +69,19 @@ func (s *Server) CertificateCount() int {
 	return n
 }
 
+// CertificatePEMs returns the unrevoked Origin CA certificates in PEM, by id.
+func (s *Server) CertificatePEMs() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for id, c := range s.certs {
+		if !c.revoked {
+			out[id] = c.Certificate
+		}
+	}
+	return out
+}
+
 // zoneFor returns the zone that hostname (possibly a wildcard) belongs to.
 func (s *Server) zoneFor(host string) *zone {
 	host = strings.TrimPrefix(strings.ToLower(host), "*.")

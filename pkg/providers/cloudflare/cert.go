@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
@@ -120,4 +121,62 @@ func (p *Provider) applyCert(ctx context.Context, zoneID string, c plan.Change, 
 		}
 	}
 	return nil
+}
+
+// chooseCert runs once every provider has read, when the key held in the
+// regions' TLS Secrets is known. The stack keeps the certificate that key
+// belongs to (else the one that expires last); every other certificate for
+// the stack's hostnames is a duplicate to delete. It decides whether a new
+// certificate must be issued and tells the regions through in: the kept
+// certificate with its key, or both marked as changing, so that the TLS
+// Secrets are rewritten after the new certificate is issued.
+func (p *Provider) chooseCert(in provider.Outputs) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := &p.state
+	if !st.read {
+		return
+	}
+	keep := slices.IndexFunc(st.certs, func(c liveCert) bool { return p.inKey != "" && keyMatches(p.inKey, c.pem) })
+	matched := keep >= 0
+	if !matched && len(st.certs) > 0 {
+		keep = 0
+	}
+	st.cert, st.certKeep, st.certIssue = nil, keep, ""
+	if keep < 0 {
+		st.certIssue = "none exists"
+	} else {
+		kept := st.certs[keep]
+		st.cert = &kept
+		why := fmt.Sprintf("the regions' TLS Secrets hold the key of certificate %s", kept.id)
+		if !matched {
+			why = fmt.Sprintf("certificate %s, which expires last, is kept", kept.id)
+		}
+		for i, c := range st.certs {
+			if i != keep {
+				st.dups[p.zoneAddr(KindOriginCert, dupName(p.lbHost(), c.id))] = "a second Origin CA certificate for the stack's hostnames; " + why
+			}
+		}
+		renewBefore := p.cf.OriginCert.RenewBefore
+		switch {
+		case renewBefore != nil && kept.expiresOn.Sub(p.cfg.Now()) < renewBefore.Duration:
+			st.certIssue = fmt.Sprintf("expires on %s, within the renewal window of %s", kept.expiresOn.UTC().Format("2006-01-02"), renewBefore)
+		case p.inKey == "":
+			st.certIssue = "its private key is not available (it is read back from the TLS Secret of the regions); a new certificate and key are issued"
+		case !matched:
+			st.certIssue = "the private key read back from the TLS Secret belongs to none of the live certificates; a new certificate and key are issued"
+		}
+	}
+	if in == nil {
+		return
+	}
+	if st.certIssue != "" {
+		for _, k := range []string{provider.OutOriginCert, provider.OutOriginKey} {
+			in.Set(k, plan.Unknown{From: k, Changes: true})
+		}
+		return
+	}
+	// The certificate and key reach the Secrets as one pair, whichever
+	// region's Secret the key was read from.
+	in.Set(provider.OutOriginCert, plan.NewSensitive(st.cert.pem))
 }

@@ -64,6 +64,7 @@ func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.R
 		p.mu.Lock()
 		p.inKey, p.inCert = sensitiveString(in, provider.OutOriginKey), sensitiveString(in, provider.OutOriginCert)
 		p.mu.Unlock()
+		p.chooseCert(in)
 	}
 	slices.SortStableFunc(out, func(a, b provider.Resource) int { return strings.Compare(a.Address.String(), b.Address.String()) })
 	return out, nil

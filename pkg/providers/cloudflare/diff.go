@@ -37,7 +37,7 @@ func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, op
 		keep = append(keep, d)
 	}
 	projected := make([]provider.Resource, 0, len(live))
-	for _, l := range live {
+	for _, l := range p.withChosenCert(live) {
 		if d, ok := want[l.Address]; ok {
 			l.Doc = project(l.Doc, d).(plan.Document)
 		}
@@ -57,6 +57,9 @@ func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, op
 			}
 		case KindOriginCert:
 			p.certDecision(&c)
+		}
+		if reason := p.dupReason(c.Address); reason != "" && c.Action == plan.Delete && !opts.Destroy {
+			c.Reason = reason
 		}
 		out = append(out, c)
 	}
@@ -108,28 +111,33 @@ func project(live, desired any) any {
 }
 
 // certDecision turns a no-op or update of the Origin CA certificate into a
-// replace when it is due for renewal or when its private key is not at hand
-// (the key never leaves the TLS Secret it was stored in).
+// replace when chooseCert found that a new one must be issued.
 func (p *Provider) certDecision(c *plan.Change) {
 	p.mu.Lock()
-	cert, key := p.state.cert, p.inKey
+	cert, why := p.state.cert, p.state.certIssue
 	p.mu.Unlock()
-	if c.Action != plan.NoOp && c.Action != plan.Update || cert == nil {
+	if c.Action != plan.NoOp && c.Action != plan.Update || cert == nil || why == "" {
 		return
 	}
-	renewBefore := p.cf.OriginCert.RenewBefore
-	now := p.cfg.Now()
-	switch {
-	case renewBefore != nil && cert.expiresOn.Sub(now) < renewBefore.Duration:
-		c.Action = plan.Replace
-		c.Reason = fmt.Sprintf("expires on %s, within the renewal window of %s", cert.expiresOn.UTC().Format("2006-01-02"), renewBefore)
-	case key == "":
-		c.Action = plan.Replace
-		c.Reason = "its private key is not available (it is read back from the TLS Secret of the regions); a new certificate and key are issued"
-	case !keyMatches(key, cert.pem):
-		c.Action = plan.Replace
-		c.Reason = "the private key read back from the TLS Secret does not belong to the live certificate"
+	c.Action, c.Reason = plan.Replace, why
+}
+
+// withChosenCert addresses the live certificates by chooseCert's decision.
+func (p *Provider) withChosenCert(live []provider.Resource) []provider.Resource {
+	p.mu.Lock()
+	certs, keep, read := p.state.certs, p.state.certKeep, p.state.read
+	p.mu.Unlock()
+	if !read {
+		return live
 	}
+	out := slices.DeleteFunc(slices.Clone(live), func(r provider.Resource) bool { return r.Address.Kind == KindOriginCert })
+	return append(out, p.certResources(certs, max(keep, 0))...)
+}
+
+func (p *Provider) dupReason(a plan.Address) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state.dups[a]
 }
 
 // retier rebuilds a rate limiting rule's expression for the live plan tier.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 )
 
@@ -164,11 +165,19 @@ func (p *Provider) applyLB(ctx context.Context, zoneID string, c plan.Change, do
 		return err
 	}
 	name := str(body, "name")
-	_, err = p.create(ctx, c.Address,
-		func() (obj, error) { return p.api.send(ctx, http.MethodPost, base, body) },
-		func() (obj, error) {
-			ls, err := p.api.list(ctx, base, nil)
-			return findIn(ls, func(o obj) bool { return str(o, "description") == p.marker() && str(o, "name") == name }), err
-		})
+	find := func() (obj, error) {
+		ls, err := p.api.list(ctx, base, nil)
+		return findIn(ls, func(o obj) bool { return str(o, "description") == p.marker() && strings.EqualFold(str(o, "name"), name) }), err
+	}
+	_, err = p.create(ctx, c.Address, func() (obj, error) { return p.api.send(ctx, http.MethodPost, base, body) }, find)
+	if status(err) == http.StatusBadRequest {
+		// A run that overlapped this one created the stack's load balancer
+		// after this plan was made: the name is unique in the zone, so
+		// point that one at this run's pools instead of failing.
+		if lb, ferr := find(); ferr == nil && lb != nil {
+			p.emit(event.Progress, c.Address, "the stack's load balancer was created meanwhile; updating it")
+			_, err = p.api.send(ctx, http.MethodPut, base+"/"+str(lb, "id"), body)
+		}
+	}
 	return err
 }

@@ -75,7 +75,16 @@ type liveState struct {
 	monitorID string
 	poolIDs   map[string]string // region -> pool id
 	editable  map[string]bool   // zone setting -> editable
-	cert      *liveCert
+	// certs are the Origin CA certificates for the stack's hostnames; cert
+	// is the one the stack keeps (see chooseCert).
+	certs    []liveCert
+	cert     *liveCert
+	certKeep int
+	// certIssue is why a new certificate must be issued over the kept one.
+	certIssue string
+	// dups gives the reason for every extra copy of an owned object that
+	// runs which overlapped created (address "name#id").
+	dups map[plan.Address]string
 	// foreign counts what others own, for plan-tier limits.
 	foreignRules map[string]int
 	foreignPools int
@@ -85,6 +94,7 @@ type liveCert struct {
 	id        string
 	pem       string
 	expiresOn time.Time
+	doc       plan.Document
 }
 
 // New builds the provider for a defaulted, validated stack. client may be

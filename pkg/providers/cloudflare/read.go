@@ -29,14 +29,15 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	if err := p.online(); err != nil {
 		return nil, err
 	}
-	st := liveState{read: true, poolIDs: map[string]string{}, editable: map[string]bool{}, foreignRules: map[string]int{}}
-	zid, plan, err := p.lookupZone(ctx)
+	st := liveState{read: true, poolIDs: map[string]string{}, editable: map[string]bool{}, foreignRules: map[string]int{},
+		dups: map[plan.Address]string{}}
+	zid, tier, err := p.lookupZone(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st.zoneID, st.plan = zid, plan
+	st.zoneID, st.plan = zid, tier
 	p.mu.Lock()
-	p.state.zoneID, p.state.plan = zid, plan
+	p.state.zoneID, p.state.plan = zid, tier
 	p.mu.Unlock()
 
 	// The steps write disjoint parts of st and run at once; the client
@@ -112,9 +113,10 @@ func (p *Provider) readDNS(ctx context.Context, st *liveState) ([]provider.Resou
 		name := str(r, "name")
 		seen[name]++
 		if seen[name] > 1 {
-			name += "#" + str(r, "id") // a duplicate: planned for deletion
+			name = dupName(name, str(r, "id"))
+			st.dups[p.zoneAddr(KindDNSRecord, name)] = "a second record of this name owned by this stack (created by runs that overlapped)"
 		}
-		out = append(out, provider.Resource{Address: p.zoneAddr(KindDNSRecord, name), ID: str(r, "id"), Doc: plan.Document{
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindDNSRecord, name), ID: str(r, "id"), Fingerprint: str(r, "modified_on"), Doc: plan.Document{
 			"name": str(r, "name"), "type": str(r, "type"), "content": str(r, "content"),
 			"proxied": r["proxied"], "ttl": r["ttl"], "comment": str(r, "comment"),
 		}})
@@ -201,130 +203,44 @@ func (p *Provider) readRules(ctx context.Context, st *liveState) ([]provider.Res
 	return out, nil
 }
 
-func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resource, error) {
-	var out []provider.Resource
-	mons, err := p.api.list(ctx, p.acctPath("monitors"), nil)
-	if err != nil {
-		return nil, fmt.Errorf("listing monitors: %w", apiErr(err))
-	}
-	monNames := map[string]string{}
-	for _, m := range mons {
-		if str(m, "description") != p.marker() {
-			continue
-		}
-		name := monitorName
-		if st.monitorID != "" {
-			name += "#" + str(m, "id")
-		} else {
-			st.monitorID = str(m, "id")
-		}
-		monNames[str(m, "id")] = name
-		doc := plan.Document{}
-		for _, k := range []string{"type", "method", "path", "port", "expected_codes", "interval", "timeout", "retries", "header", "follow_redirects", "allow_insecure", "description"} {
-			doc[k] = m[k]
-		}
-		out = append(out, provider.Resource{Address: p.accountAddr(KindMonitor, name), ID: str(m, "id"), Doc: doc})
-	}
-	pools, err := p.api.list(ctx, p.acctPath("pools"), nil)
-	if err != nil {
-		return nil, fmt.Errorf("listing pools: %w", apiErr(err))
-	}
-	poolNames := map[string]string{} // id -> region
-	prefix := PoolName(p.st.Metadata.Name, "")
-	for _, pl := range pools {
-		if str(pl, "description") != p.marker() || !strings.HasPrefix(str(pl, "name"), prefix) {
-			st.foreignPools++
-			continue
-		}
-		region := strings.TrimPrefix(str(pl, "name"), prefix)
-		if _, dup := st.poolIDs[region]; dup {
-			region += "#" + str(pl, "id")
-		} else {
-			st.poolIDs[region] = str(pl, "id")
-		}
-		poolNames[str(pl, "id")] = region
-		mon := str(pl, "monitor")
-		if n, ok := monNames[mon]; ok {
-			mon = n
-		}
-		var origins []any
-		for _, o := range asList(pl["origins"]) {
-			if om, ok := o.(obj); ok {
-				origins = append(origins, plan.Document{"name": om["name"], "address": om["address"], "enabled": om["enabled"], "weight": om["weight"]})
-			}
-		}
-		out = append(out, provider.Resource{Address: p.accountAddr(KindPool, region), ID: str(pl, "id"), Doc: plan.Document{
-			"name": str(pl, "name"), "description": str(pl, "description"), "enabled": pl["enabled"],
-			"minimum_origins": pl["minimum_origins"], "monitor": mon, "origins": origins,
-		}})
-	}
-	lbs, err := p.api.list(ctx, p.zonePath(st, "load_balancers"), nil)
-	if err != nil {
-		return nil, fmt.Errorf("listing load balancers: %w", apiErr(err))
-	}
-	names := func(v any) []any {
-		var out []any
-		for _, id := range asList(v) {
-			if n, ok := poolNames[fmt.Sprint(id)]; ok {
-				out = append(out, n)
-			} else {
-				out = append(out, id)
-			}
-		}
-		return out
-	}
-	for _, l := range lbs {
-		if str(l, "description") != p.marker() {
-			continue
-		}
-		rp := plan.Document{}
-		if m, ok := l["region_pools"].(obj); ok {
-			for k, v := range m {
-				rp[k] = names(v)
-			}
-		}
-		fb := str(l, "fallback_pool")
-		if n, ok := poolNames[fb]; ok {
-			fb = n
-		}
-		out = append(out, provider.Resource{Address: p.zoneAddr(KindLB, str(l, "name")), ID: str(l, "id"), Doc: plan.Document{
-			"name": str(l, "name"), "description": str(l, "description"), "enabled": l["enabled"], "proxied": l["proxied"],
-			"steering_policy": l["steering_policy"], "session_affinity": l["session_affinity"],
-			"fallback_pool": fb, "default_pools": names(l["default_pools"]), "region_pools": rp,
-		}})
-	}
-	return out, nil
-}
-
-// readCert finds the stack's Origin CA certificate: the unrevoked one for
-// exactly the stack's hostnames that expires last. Older ones are left alone.
+// readCert reads every unrevoked Origin CA certificate for exactly the
+// stack's hostnames. Which one the stack keeps is decided once the key held
+// in the regions' TLS Secrets is known (see chooseCert); until then the one
+// that expires last stands first.
 func (p *Provider) readCert(ctx context.Context, st *liveState) ([]provider.Resource, error) {
 	certs, err := p.api.list(ctx, "certificates", url.Values{"zone_id": {st.zoneID}})
 	if err != nil {
 		return nil, fmt.Errorf("listing Origin CA certificates: %w", apiErr(err))
 	}
 	want := p.certHostnames()
-	var best obj
-	var bestExp time.Time
 	for _, c := range certs {
 		hs := asList(c["hostnames"])
 		sort.Slice(hs, func(i, j int) bool { return fmt.Sprint(hs[i]) < fmt.Sprint(hs[j]) })
 		if !slices.Equal(hs, want) {
 			continue
 		}
-		exp := parseExpiry(str(c, "expires_on"))
-		if best == nil || exp.After(bestExp) {
-			best, bestExp = c, exp
-			best["hostnames"] = hs
+		st.certs = append(st.certs, liveCert{id: str(c, "id"), pem: str(c, "certificate"), expiresOn: parseExpiry(str(c, "expires_on")),
+			doc: plan.Document{"hostnames": hs, "request_type": str(c, "request_type"), "requested_validity": c["requested_validity"]}})
+	}
+	sort.SliceStable(st.certs, func(i, j int) bool { return st.certs[i].expiresOn.After(st.certs[j].expiresOn) })
+	return p.certResources(st.certs, 0), nil
+}
+
+// certResources addresses the certificates: the kept one (index keep) under
+// the stack's address, each other one as a duplicate of it.
+func (p *Provider) certResources(certs []liveCert, keep int) []provider.Resource {
+	var out []provider.Resource
+	for i, c := range certs {
+		name := p.lbHost()
+		if i != keep {
+			name = dupName(name, c.id)
 		}
+		// The API has no modification time for a certificate; it never
+		// changes in place, so its id and expiry identify the version.
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindOriginCert, name), ID: c.id, Doc: c.doc,
+			Fingerprint: c.id + "@" + c.expiresOn.UTC().Format(time.RFC3339)})
 	}
-	if best == nil {
-		return nil, nil
-	}
-	st.cert = &liveCert{id: str(best, "id"), pem: str(best, "certificate"), expiresOn: bestExp}
-	return []provider.Resource{{Address: p.zoneAddr(KindOriginCert, p.lbHost()), ID: st.cert.id, Doc: plan.Document{
-		"hostnames": best["hostnames"], "request_type": str(best, "request_type"), "requested_validity": best["requested_validity"],
-	}}}, nil
+	return out
 }
 
 func parseExpiry(s string) time.Time {
