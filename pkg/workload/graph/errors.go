@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -20,6 +21,7 @@ const (
 	CodeConflict        = "CONFLICT"
 	CodeUnavailable     = "SERVICE_UNAVAILABLE"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	CodeBadRequest      = "BAD_REQUEST"
 )
 
 func coded(code, msg string) *gqlerror.Error {
@@ -52,6 +54,9 @@ func ErrorPresenter(onError func(code string, err error)) graphql.ErrorPresenter
 }
 
 func present(ctx context.Context, err error) *gqlerror.Error {
+	if g, ok := err.(*gqlerror.Error); ok && strings.HasPrefix(g.Message, undecodableBody) {
+		return undecodable(g.Message)
+	}
 	// gqlgen wraps what a resolver returns in a *gqlerror.Error carrying
 	// the path and location; the cause is what decides the answer.
 	var outer *gqlerror.Error
@@ -86,6 +91,20 @@ func present(ctx context.Context, err error) *gqlerror.Error {
 		return at(ctx, outer, coded(CodeUnavailable, "the database did not answer in time; retry shortly"))
 	}
 	return at(ctx, outer, coded(CodeInternal, "internal error"))
+}
+
+// undecodableBody starts the error of gqlgen's POST transport for a body
+// that is not a GraphQL request object. That error quotes the whole body,
+// which may hold a password (login's variables): it is replaced.
+const undecodableBody = "json request body could not be decoded: "
+
+func undecodable(msg string) *gqlerror.Error {
+	cause, _, _ := strings.Cut(strings.TrimPrefix(msg, undecodableBody), " body:")
+	if strings.Contains(cause, "cannot unmarshal array") {
+		return coded(CodeBadRequest, "the request body is a JSON array: batched requests are not supported; send one JSON object {\"query\", \"operationName\", \"variables\"} per request")
+	}
+	// The decoder's own words name a type or a position, never the content.
+	return coded(CodeBadRequest, "the request body is not a GraphQL request (a JSON object with \"query\", \"operationName\" and \"variables\"): "+cause)
 }
 
 // at places e where the error occurred: the wrapper's path and location.

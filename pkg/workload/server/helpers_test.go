@@ -29,16 +29,22 @@ type instance struct {
 // startServer runs a server over the given services until the test ends.
 func startServer(t testing.TB, mongoURI, redisAddr string, extra map[string]string) *instance {
 	t.Helper()
-	cfg, err := config.Load(testenv.Env(mongoURI, redisAddr, extra))
-	if err != nil {
-		t.Fatal(err)
-	}
 	logLevel := slog.LevelError
 	if testing.Verbose() {
 		logLevel = slog.LevelInfo
 	}
+	return startServerLogging(t, mongoURI, redisAddr, extra, slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+}
+
+// startServerLogging is startServer with the server's log going to logs.
+func startServerLogging(t testing.TB, mongoURI, redisAddr string, extra map[string]string, logs slog.Handler) *instance {
+	t.Helper()
+	cfg, err := config.Load(testenv.Env(mongoURI, redisAddr, extra))
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := server.New(cfg, server.Options{
-		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})),
+		Logger:  slog.New(logs),
 		Now:     time.Now,
 		Version: "test",
 	})

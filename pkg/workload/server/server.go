@@ -158,6 +158,8 @@ func (s *Server) graphQL(resolver *graph.Resolver, rc redisConn, prefix string, 
 	gql.AddTransport(transport.POST{})
 	if cfg.Introspection {
 		gql.Use(extension.Introspection{})
+	} else {
+		gql.Use(graph.NoIntrospection{})
 	}
 	graph.Limits{MaxDepth: cfg.MaxDepth, MaxComplexity: cfg.MaxComplexity}.Install(gql, lru.New[*ast.QueryDocument](1000))
 	var front func(http.Handler) http.Handler
