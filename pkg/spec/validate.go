@@ -151,6 +151,7 @@ func (v *validator) cloud(p string, r *Region) {
 	if r.Cloud.Region == "" {
 		v.errorf(p+".cloud.region", "is required (e.g. us-east-1)")
 	}
+	v.cloudRegion(p, r)
 }
 
 func (v *validator) replicas(p string, r *Region) {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/neko-defense/nekoctl/pkg/atlasregions"
 )
 
 var (
@@ -78,10 +80,12 @@ func (v *validator) atlasLayout() {
 		p := fmt.Sprintf("spec.regions[%d].atlas", i)
 		if r.Atlas.Region == "" {
 			v.errorf(p+".region", "is required (Atlas region name, e.g. US_EAST_1)")
-		} else if names, ok := AtlasRegions[r.Atlas.Provider]; !ok {
+		} else if !atlasregions.Known(r.Atlas.Provider) {
 			v.errorf(p+".provider", "%q must be AWS, GCP or AZURE", r.Atlas.Provider)
-		} else if !slices.Contains(names, r.Atlas.Region) {
-			v.errorf(p+".region", "%q is not an Atlas %s region%s", r.Atlas.Region, r.Atlas.Provider, regionHint(r.Atlas.Region))
+		} else if !atlasregions.Valid(r.Atlas.Provider, r.Atlas.Region) {
+			v.errorf(p+".region", "%q is not an Atlas %s region%s", r.Atlas.Region, r.Atlas.Provider, regionHint(r.Atlas.Provider, r.Atlas.Region))
+		} else {
+			v.cloudPairing(i, r)
 		}
 		key := r.Atlas.Provider + "/" + r.Atlas.Region
 		if other, dup := pairs[key]; dup && r.Atlas.Region != "" {
@@ -140,11 +144,64 @@ func tierSize(t string) int {
 	return n
 }
 
-func regionHint(r string) string {
+// regionHint suggests the Atlas name of a provider region id written in
+// its place, or the Atlas way of writing names.
+func regionHint(provider, r string) string {
+	if name, ok := atlasregions.AtlasName(provider, r); ok {
+		return fmt.Sprintf(" (Atlas names %s %s)", r, name)
+	}
 	if strings.Contains(r, "-") || strings.ToUpper(r) != r {
 		return fmt.Sprintf(" (Atlas writes regions like %s)", strings.ToUpper(strings.ReplaceAll(r, "-", "_")))
 	}
 	return ""
+}
+
+// cloudRegion checks the region's cloud.region against its provider's
+// region ids.
+func (v *validator) cloudRegion(p string, r *Region) {
+	provider := strings.ToUpper(r.Cloud.Provider)
+	if !atlasregions.Known(provider) || r.Cloud.Region == "" {
+		return
+	}
+	if _, ok := atlasregions.AtlasName(provider, r.Cloud.Region); !ok {
+		hint := ""
+		if cloud, ok := atlasregions.CloudRegion(provider, r.Cloud.Region); ok {
+			hint = fmt.Sprintf(" (%s is the Atlas name of %s)", r.Cloud.Region, cloud)
+		} else if owner := regionOwner(r.Cloud.Region); owner != "" {
+			hint = fmt.Sprintf(" (it is a region of %s)", owner)
+		}
+		v.errorf(p+".cloud.region", "%q is not a %s region%s", r.Cloud.Region, r.Cloud.Provider, hint)
+	}
+}
+
+// regionOwner names the provider whose region id r is, if any.
+func regionOwner(r string) string {
+	for _, p := range atlasregions.Providers {
+		if _, ok := atlasregions.AtlasName(p, r); ok {
+			return p
+		}
+	}
+	return ""
+}
+
+// cloudPairing compares a region's Kubernetes location with the Atlas
+// region it is paired with: the application reads its nearest node, so a
+// pairing across regions or clouds adds latency to every request.
+func (v *validator) cloudPairing(i int, r *Region) {
+	provider := strings.ToUpper(r.Cloud.Provider)
+	if _, ok := atlasregions.AtlasName(provider, r.Cloud.Region); !ok {
+		return // reported on cloud.region
+	}
+	p := fmt.Sprintf("spec.regions[%d].atlas.region", i)
+	switch cloud, _ := atlasregions.CloudRegion(r.Atlas.Provider, r.Atlas.Region); {
+	case provider != r.Atlas.Provider:
+		v.warnf(p, "%s %s is on another cloud than the region's Kubernetes cluster (%s %s): every database call crosses clouds",
+			r.Atlas.Provider, r.Atlas.Region, r.Cloud.Provider, r.Cloud.Region)
+	case cloud != r.Cloud.Region:
+		want, _ := atlasregions.AtlasName(provider, r.Cloud.Region)
+		v.warnf(p, "%s is %s, not the Kubernetes cluster's %s: every database call crosses regions (the paired Atlas region is %s)",
+			r.Atlas.Region, cloud, r.Cloud.Region, want)
+	}
 }
 
 func isLoopback(h string) bool {

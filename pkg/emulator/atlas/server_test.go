@@ -2,6 +2,7 @@ package atlas_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 	"go.mongodb.org/atlas-sdk/v20250312020/auth"
 
+	"github.com/neko-defense/nekoctl/pkg/atlasregions"
 	"github.com/neko-defense/nekoctl/pkg/emulator/atlas"
 )
 
@@ -220,5 +222,28 @@ func TestInjectedClockDrivesTransitions(t *testing.T) {
 	clock.Add(int64(time.Minute))
 	if st, _ := s.ClusterState(gid, "neko"); st != atlas.StateIdle {
 		t.Fatalf("at 20 min: %s", st)
+	}
+}
+
+// The emulator accepts exactly the shared region table the spec validator
+// uses: every name of every provider, and no name of another provider.
+func TestRegionsAreTheSharedTable(t *testing.T) {
+	s := newServer(t)
+	gid := s.SeedProject("p", "")
+	n := 0
+	for _, p := range atlasregions.Providers {
+		for _, name := range atlasregions.Names(p) {
+			n++
+			body := fmt.Sprintf(`{"name":"c%d","replicationSpecs":[{"regionConfigs":[{"providerName":%q,"regionName":%q,"priority":7,"electableSpecs":{"instanceSize":"M10","nodeCount":3}}]}]}`, n, p, name)
+			if err := s.SeedCluster(gid, []byte(body)); err != nil {
+				t.Errorf("%s %s refused: %v", p, name, err)
+			}
+		}
+	}
+	for _, bad := range [][2]string{{"GCP", "US_EAST_1"}, {"AWS", "CENTRAL_US"}, {"AZURE", "EU_WEST_1"}} {
+		body := fmt.Sprintf(`{"name":"bad","replicationSpecs":[{"regionConfigs":[{"providerName":%q,"regionName":%q,"priority":7,"electableSpecs":{"instanceSize":"M10","nodeCount":3}}]}]}`, bad[0], bad[1])
+		if err := s.SeedCluster(gid, []byte(body)); err == nil || !strings.Contains(err.Error(), "INVALID_REGION") {
+			t.Errorf("%s %s: %v", bad[0], bad[1], err)
+		}
 	}
 }

@@ -4,22 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-)
 
-// Regions lists the region names the emulator accepts per provider (a
-// subset of Atlas's, covering the guide's regions and their neighbours).
-var Regions = map[string][]string{
-	"AWS": {"US_EAST_1", "US_EAST_2", "US_WEST_1", "US_WEST_2", "CA_CENTRAL_1", "SA_EAST_1",
-		"EU_WEST_1", "EU_WEST_2", "EU_WEST_3", "EU_CENTRAL_1", "EU_NORTH_1",
-		"AP_NORTHEAST_1", "AP_NORTHEAST_2", "AP_SOUTHEAST_1", "AP_SOUTHEAST_2", "AP_SOUTH_1"},
-	"AZURE": {"US_EAST", "US_EAST_2", "US_WEST", "US_WEST_2", "US_CENTRAL", "BRAZIL_SOUTH",
-		"EUROPE_NORTH", "EUROPE_WEST", "UK_SOUTH", "JAPAN_EAST", "ASIA_EAST", "ASIA_SOUTH_EAST",
-		"AUSTRALIA_EAST", "INDIA_CENTRAL"},
-	"GCP": {"CENTRAL_US", "EASTERN_US", "US_EAST_4", "WESTERN_US", "US_WEST_2", "NORTH_AMERICA_NORTHEAST_1",
-		"SOUTH_AMERICA_EAST_1", "WESTERN_EUROPE", "EUROPE_WEST_2", "EUROPE_WEST_3", "EUROPE_NORTH_1",
-		"NORTHEASTERN_ASIA_PACIFIC", "ASIA_NORTHEAST_2", "SOUTHEASTERN_ASIA_PACIFIC", "ASIA_SOUTH_1",
-		"AUSTRALIA_SOUTHEAST_1"},
-}
+	"github.com/neko-defense/nekoctl/pkg/atlasregions"
+)
 
 // Tiers are the dedicated instance sizes, smallest first.
 var Tiers = []string{"M10", "M20", "M30", "M40", "M50", "M60", "M80", "M140", "M200", "M300"}
@@ -45,15 +32,6 @@ func defaultDisk(tier string) int {
 	return 80
 }
 
-func validRegion(provider, region string) bool {
-	for _, r := range Regions[provider] {
-		if r == region {
-			return true
-		}
-	}
-	return false
-}
-
 // validateCluster applies Atlas's rules to a full cluster document; it
 // returns status 0 when the document is acceptable. ordered checks that the
 // region configs are listed by descending priority, as requests must be
@@ -77,10 +55,10 @@ func validateCluster(c *Cluster, ordered bool) (int, any) {
 	lastPriority := 8
 	var priorities []int
 	for _, rc := range rcs {
-		if _, ok := Regions[rc.ProviderName]; !ok {
+		if !atlasregions.Known(rc.ProviderName) {
 			return badRequest("INVALID_ATTRIBUTE", fmt.Sprintf("Invalid providerName %q.", rc.ProviderName), "providerName")
 		}
-		if !validRegion(rc.ProviderName, rc.RegionName) {
+		if !atlasregions.Valid(rc.ProviderName, rc.RegionName) {
 			return badRequest("INVALID_REGION",
 				fmt.Sprintf("No region %s exists for provider %s.", rc.RegionName, rc.ProviderName), rc.RegionName, rc.ProviderName)
 		}
@@ -169,6 +147,9 @@ func validateAutoScaling(a *AutoScaling) (int, any) {
 	return 0, nil
 }
 
+// defaultRegion is each provider's default, as the API documents it.
+var defaultRegion = map[string]string{"AWS": "US_EAST_1", "GCP": "CENTRAL_US", "AZURE": "US_WEST_2"}
+
 // providerRegions answers GET .../clusters/provider/regions?providers=&tier=.
 func (s *Server) providerRegions(_ http.ResponseWriter, r *http.Request) (int, any) {
 	if p, st, body := s.project(r); p == nil {
@@ -177,10 +158,7 @@ func (s *Server) providerRegions(_ http.ResponseWriter, r *http.Request) (int, a
 	q := r.URL.Query()
 	providers := q["providers"]
 	if len(providers) == 0 {
-		for p := range Regions {
-			providers = append(providers, p)
-		}
-		sort.Strings(providers)
+		providers = atlasregions.Providers
 	}
 	tiers := Tiers
 	if t := q.Get("tier"); t != "" {
@@ -203,8 +181,8 @@ func (s *Server) providerRegions(_ http.ResponseWriter, r *http.Request) (int, a
 		var sizes []size
 		for _, t := range tiers {
 			var rs []region
-			for i, name := range Regions[p] {
-				rs = append(rs, region{Default: i == 0, Name: name})
+			for _, name := range atlasregions.Names(p) {
+				rs = append(rs, region{Default: name == defaultRegion[p], Name: name})
 			}
 			sizes = append(sizes, size{AvailableRegions: rs, Name: t})
 		}
