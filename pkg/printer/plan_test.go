@@ -3,8 +3,10 @@ package printer
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/neko-defense/nekoctl/internal/golden"
 	"github.com/neko-defense/nekoctl/pkg/plan"
@@ -73,5 +75,77 @@ func TestSecretsNeverRendered(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), plan.Mask) {
 		t.Error("text rendering does not show the mask")
+	}
+}
+
+func TestPlanMarkdownGolden(t *testing.T) {
+	p := samplePlan()
+	p.Diagnostics = []plan.Diagnostic{{Severity: plan.SeverityWarning, Message: "spec.cloudflare.loadBalancer: load balancing is a paid add-on"}}
+	var buf bytes.Buffer
+	if err := PlanMarkdown(&buf, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "testdata/plan.md", buf.Bytes())
+	out := buf.String()
+	for _, want := range []string{"**Plan: 3 to add, 1 to change, 2 to destroy.**", "> [!WARNING]",
+		"<details><summary><b>kubernetes (us-east)</b>: 1 to add, 0 to change, 0 to destroy</summary>", `password = (sensitive)`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q missing:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, secret) || strings.Contains(out, "This plan was cut") {
+		t.Errorf("secret leaked or cut without need:\n%s", out)
+	}
+}
+
+// bigPlan has regions whose field diffs together pass GitHub's limit.
+func bigPlan(regions, perRegion int) *plan.Plan {
+	p := &plan.Plan{Stack: "neko"}
+	for r := range regions {
+		region := fmt.Sprintf("region-%02d", r)
+		for i := range perRegion {
+			doc := plan.Document{"data": map[string]any{"key": strings.Repeat("x", 400), "pw": plan.NewSensitive(secret)}}
+			p.Changes = append(p.Changes, plan.Change{Action: plan.Create, After: doc,
+				Address: plan.Address{Provider: "kubernetes", Scope: "region/" + region, Region: region, Kind: "ConfigMap", Name: fmt.Sprintf("neko/cm-%03d", i)}})
+		}
+	}
+	return p
+}
+
+func TestPlanMarkdownIsCutBelowTheCommentLimit(t *testing.T) {
+	tests := []struct {
+		name             string
+		p                *plan.Plan
+		limit            int
+		wantFieldsCut    string
+		wantSectionsLeft string
+	}{
+		{name: "field diffs go first", p: bigPlan(3, 60), wantFieldsCut: "Field diffs left out: kubernetes (region-02)"},
+		{name: "then whole sections", p: bigPlan(40, 60), wantSectionsLeft: "Sections left out: kubernetes (region-"},
+		{name: "a small limit", p: bigPlan(2, 5), limit: 2000, wantFieldsCut: "Field diffs left out: kubernetes (region-00), kubernetes (region-01)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := PlanMarkdown(&buf, tt.p, MarkdownOptions{Limit: tt.limit}); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			limit := tt.limit
+			if limit == 0 {
+				limit = GitHubCommentLimit
+			}
+			if n := utf8.RuneCountInString(out); n > limit {
+				t.Errorf("%d characters, over the limit of %d", n, limit)
+			}
+			for _, want := range []string{SummaryLine(tt.p), "This plan was cut to fit GitHub's 65,536-character comment limit.", tt.wantFieldsCut, tt.wantSectionsLeft} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%q missing from the end:\n%s", want, out[max(0, len(out)-800):])
+				}
+			}
+			if strings.Contains(out, secret) {
+				t.Error("secret leaked")
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	"github.com/neko-defense/nekoctl/pkg/planfile"
 	"github.com/neko-defense/nekoctl/pkg/printer"
 )
 
@@ -19,26 +20,36 @@ type ApplyOptions struct {
 	F *cmdutil.Factory
 	cmdutil.RunOptions
 	Yes bool
+	// PlanFile is the saved plan `up FILE` applies; saved is its content.
+	PlanFile string
+	saved    *planfile.File
 }
 
 // NewCmdUp builds `up`; runF replaces the run function in tests.
 func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{F: f}
 	cmd := &cobra.Command{
-		Use:   "up",
+		Use:   "up [PLANFILE]",
 		Short: "Create or update the whole stack to match the spec",
 		Long: heredoc.Doc(`
 			Plan as 'nekoctl plan' does, ask for confirmation (or take --yes), then
 			apply exactly that plan: Atlas, Cloudflare and every region's
 			Kubernetes objects, each change after the changes it depends on.
 			Running 'up' again after any interruption converges without duplicates.
+
+			Given a plan file saved by 'nekoctl plan -out FILE', apply exactly that
+			plan and nothing else: the planned resources are read again first, and
+			the plan is refused, naming each difference, when the spec, the nekoctl
+			version or any planned resource changed since (a stale plan). A saved
+			destroy plan deletes, as 'down' would.
 		`),
 		Example: heredoc.Doc(`
 			$ nekoctl up -f nekoctl.yaml
 			$ nekoctl up -f nekoctl.yaml --yes -o json    # CI: no prompt, JSON events on stderr
 			$ nekoctl up -f nekoctl.yaml --rotate-db-password
+			$ nekoctl plan -f nekoctl.yaml -out plan.out && nekoctl up plan.out
 		`),
-		Args: cobra.NoArgs,
+		Args: cobra.MaximumNArgs(1),
 		RunE: runE(opts, runF),
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
@@ -76,9 +87,14 @@ func NewCmdDown(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Comma
 
 // runE is the shared run step of up and down.
 func runE(opts *ApplyOptions, runF func(*ApplyOptions) error) func(*cobra.Command, []string) error {
-	return func(c *cobra.Command, _ []string) error {
+	return func(c *cobra.Command, args []string) error {
 		if err := cmdutil.CheckOutput(opts.Output); err != nil {
 			return err
+		}
+		if len(args) == 1 {
+			if err := opts.usePlanFile(c, args[0]); err != nil {
+				return err
+			}
 		}
 		if runF != nil {
 			return runF(opts)
@@ -98,7 +114,10 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	planned := eng.Plan(ctx, l.Stack.Metadata.Name, opts.Provider)
+	planned, err := opts.plan(ctx, eng, l)
+	if err != nil {
+		return err
+	}
 	to := printer.TextOptions{Color: f.IOStreams.ColorEnabled(), Compact: true}
 	if err := plan.Render(f, planned, opts.Output, to, false); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -86,14 +87,7 @@ func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (strin
 // runFor runs cmd with a deadline; a short one interrupts it part-way.
 func (w *world) runFor(t *testing.T, limit time.Duration, cmd string, mutate func(*ApplyOptions)) (string, error) {
 	t.Helper()
-	f := factory.New()
-	ios, _, out, errOut := iostreams.Test()
-	f.IOStreams = ios
-	f.Getenv = func(k string) string { return w.env[k] }
-	f.Providers = factory.ProvidersWith(f, factory.Tuning{
-		Atlas:      atlas.Config{PollInterval: 20 * time.Millisecond, Timeout: time.Minute},
-		Kubernetes: kubernetes.Config{PollInterval: 50 * time.Millisecond, RolloutTimeout: time.Minute, AddressTimeout: time.Minute},
-	})
+	f, out, errOut := w.factory()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	var err error
@@ -252,6 +246,19 @@ func TestInterruptedUpConverges(t *testing.T) {
 	if names := w.atlas.ClusterNames(gid); len(names) != 1 {
 		t.Errorf("clusters = %v, want one", names)
 	}
+}
+
+// factory wires the CLI to this world, with short polls, and captures its output.
+func (w *world) factory() (f *cmdutil.Factory, out, errOut *bytes.Buffer) {
+	f = factory.New()
+	ios, _, out, errOut := iostreams.Test()
+	f.IOStreams = ios
+	f.Getenv = func(k string) string { return w.env[k] }
+	f.Providers = factory.ProvidersWith(f, factory.Tuning{
+		Atlas:      atlas.Config{PollInterval: 20 * time.Millisecond, Timeout: time.Minute},
+		Kubernetes: kubernetes.Config{PollInterval: 50 * time.Millisecond, RolloutTimeout: time.Minute, AddressTimeout: time.Minute},
+	})
+	return f, out, errOut
 }
 
 func firstLine(err error) string {

@@ -21,6 +21,8 @@ type PlanOptions struct {
 	DetailedExitCode bool
 	ShowUnchanged    bool
 	Compact          bool
+	// Out is where `-out FILE` saves the plan for `up FILE`.
+	Out string
 }
 
 // NewCmdPlan builds `plan`; runF replaces the run function in tests.
@@ -42,11 +44,17 @@ func NewCmdPlan(f *cmdutil.Factory, runF func(*PlanOptions) error) *cobra.Comman
 			$ nekoctl plan -f nekoctl.yaml -o json > plan.json
 			$ nekoctl plan -f nekoctl.yaml --detailed-exitcode   # 0 no changes, 1 error, 2 changes
 			$ nekoctl plan -f nekoctl.yaml --destroy             # what 'down' would delete
+			$ nekoctl plan -f nekoctl.yaml -out plan.out -o markdown > plan.md   # CI: save, then 'nekoctl up plan.out'
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := cmdutil.CheckOutput(opts.Output); err != nil {
-				return err
+			if opts.Output != "markdown" {
+				if err := cmdutil.CheckOutput(opts.Output); err != nil {
+					return cmdutil.FlagErrorf("--output must be text, json or markdown, not %q", opts.Output)
+				}
+			}
+			if opts.Out != "" && opts.Provider.Offline {
+				return cmdutil.FlagErrorf("--out cannot be used with --offline: an offline plan was read against nothing and cannot be applied")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -63,6 +71,8 @@ func NewCmdPlan(f *cmdutil.Factory, runF func(*PlanOptions) error) *cobra.Comman
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when changes are present")
 	fl.BoolVar(&opts.ShowUnchanged, "show-unchanged", false, "list resources that need no change too")
 	fl.BoolVar(&opts.Compact, "compact", false, "do not list the fields of resources to create")
+	fl.StringVar(&opts.Out, "out", "", "save the plan to this file for 'nekoctl up FILE' (also spelled -out FILE)")
+	cmd.Flags().Lookup("output").Usage = "output format: text, json or markdown"
 	return cmd
 }
 
@@ -76,11 +86,20 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 		return err
 	}
 	planned := eng.Plan(ctx, l.Stack.Metadata.Name, opts.Provider)
+	if opts.Output == "markdown" {
+		// A pull-request comment is read without the terminal's stderr.
+		planned.Plan.Diagnostics = append(SpecWarnings(l), planned.Plan.Diagnostics...)
+	}
 	err = Render(opts.F, planned, opts.Output, printer.TextOptions{
 		Color: opts.F.IOStreams.ColorEnabled(), ShowUnchanged: opts.ShowUnchanged, Compact: opts.Compact,
 	}, opts.DetailedExitCode)
 	if p := planned.Plan; opts.Output == "text" && p.HasChanges() && !p.HasErrors() {
 		fmt.Fprintln(opts.F.IOStreams.Out, cost.PlanSummary(l.Stack, p))
+	}
+	if opts.Out != "" {
+		if serr := save(opts, l, planned.Plan); serr != nil {
+			return serr
+		}
 	}
 	return err
 }
@@ -90,9 +109,12 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 func Render(f *cmdutil.Factory, planned *engine.Planned, output string, to printer.TextOptions, detailedExitCode bool) error {
 	p := planned.Plan
 	var err error
-	if output == "json" {
+	switch output {
+	case "json":
 		err = printer.PlanJSON(f.IOStreams.Out, p)
-	} else {
+	case "markdown":
+		err = printer.PlanMarkdown(f.IOStreams.Out, p, printer.MarkdownOptions{})
+	default:
 		err = printer.PlanText(f.IOStreams.Out, p, to)
 	}
 	switch {

@@ -18,6 +18,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/cmd/render"
 	"github.com/neko-defense/nekoctl/pkg/cmd/schema"
 	"github.com/neko-defense/nekoctl/pkg/cmd/serve"
+	"github.com/neko-defense/nekoctl/pkg/cmd/show"
 	"github.com/neko-defense/nekoctl/pkg/cmd/status"
 	"github.com/neko-defense/nekoctl/pkg/cmd/validate"
 	versioncmd "github.com/neko-defense/nekoctl/pkg/cmd/version"
@@ -62,6 +63,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		render.NewCmdRender(f, nil),
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
+		show.NewCmdShow(f, nil),
 		serve.NewCmdServe(f, nil),
 	)
 	cmd.InitDefaultCompletionCmd()
@@ -79,7 +81,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 // error is printed once here; the code comes from cmdutil.ExitCode.
 func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	cmd := NewCmdRoot(f)
-	cmd.SetArgs(args)
+	cmd.SetArgs(plan.NormalizeOutFlag(args))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c, err := cmd.ExecuteContextC(ctx)

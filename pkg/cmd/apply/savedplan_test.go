@@ -1,0 +1,153 @@
+package apply
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
+	"github.com/neko-defense/nekoctl/pkg/cmd/show"
+	plans "github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/planfile"
+	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
+)
+
+// cli runs one command line through the commands users run, flag parsing
+// and the `-out` spelling included, against this world.
+func (w *world) cli(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	f, out, errOut := w.factory()
+	root := &cobra.Command{Use: "nekoctl", SilenceErrors: true, SilenceUsage: true}
+	root.AddCommand(plan.NewCmdPlan(f, nil), NewCmdUp(f, nil), NewCmdDown(f, nil), show.NewCmdShow(f, nil))
+	root.SetArgs(plan.NormalizeOutFlag(args))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	err := root.ExecuteContext(ctx)
+	return out.String() + errOut.String(), err
+}
+
+// TestSavedPlanJourney saves plans and applies them with `up FILE`: a plan
+// applies exactly, a second `up` of it is refused as stale, a plan made
+// stale behind its back names every changed resource and applies nothing,
+// and a saved destroy plan tears the stack down as `down` would.
+func TestSavedPlanJourney(t *testing.T) {
+	w := newWorld(t)
+	dir := t.TempDir()
+	first, second, destroy := filepath.Join(dir, "first.plan"), filepath.Join(dir, "second.plan"), filepath.Join(dir, "destroy.plan")
+
+	out, err := w.cli(t, "plan", "-f", w.spec, "-out", first)
+	if err != nil || !strings.Contains(out, "Saved the plan to "+first) {
+		t.Fatalf("plan -out: %v\n%s", err, out)
+	}
+	saved, err := planfile.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := saved.Plan.Summary().Add; n < 40 {
+		t.Fatalf("the first plan creates %d resources", n)
+	}
+	if n := len(w.cf.Pools()); n != 0 {
+		t.Fatalf("plan -out created %d pools", n)
+	}
+
+	out, err = w.cli(t, "up", first, "--yes")
+	if err != nil {
+		t.Fatalf("up FILE: %v\n%s", err, out)
+	}
+	planned := 0
+	for _, c := range saved.Plan.Changes {
+		if c.Action != plans.NoOp {
+			planned++
+		}
+	}
+	if want := "Applied " + strconv.Itoa(planned) + " change(s), 0 failed, 0 skipped."; !strings.Contains(out, want) {
+		t.Fatalf("up FILE did not apply exactly the plan's %d changes:\n%s", planned, out)
+	}
+	if out, err := w.cli(t, "plan", "-f", w.spec, "--detailed-exitcode"); err != nil {
+		t.Fatalf("the plan after up FILE is not empty (%v):\n%s", err, out)
+	}
+
+	out, err = w.cli(t, "up", first, "--yes")
+	if err == nil || !strings.Contains(err.Error(), "the saved plan is stale, nothing was applied") ||
+		!strings.Contains(err.Error(), `cloudflare[zone/nekodefense.example].load_balancer["api.nekodefense.example"]: created since the plan; planned to create, it would now no-op`) {
+		t.Fatalf("a second up of the same plan was not refused as stale: %v\n%s", err, out)
+	}
+
+	// A plan of the converged stack, then two edits behind its back.
+	if out, err := w.cli(t, "plan", "-f", w.spec, "-out", second); err != nil {
+		t.Fatalf("plan -out: %v\n%s", err, out)
+	}
+	text, err := os.ReadFile(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, r := range regions {
+		s, err := w.kube.Clientset(r).CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-atlas", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range s.Data {
+			if len(v) > 8 && strings.Contains(string(text), string(v)) {
+				t.Errorf("the plan file holds the secret %s/%s", r, k)
+			}
+		}
+	}
+	if _, err := w.cf.Seed("PATCH", "/zones/"+w.cf.ZoneID("nekodefense.example")+"/settings/ssl", map[string]any{"value": "flexible"}); err != nil {
+		t.Fatal(err)
+	}
+	deployments := w.kube.Clientset("eu-west").AppsV1().Deployments("neko-defense")
+	d, err := deployments.Get(ctx, kubernetes.AppName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Spec.Template.Spec.Containers[0].Image = "neko-defense/nekoctl:hotfix"
+	if _, err := deployments.Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = w.cli(t, "up", second, "--yes")
+	if err == nil {
+		t.Fatalf("a plan made stale behind its back was applied:\n%s", out)
+	}
+	for _, want := range []string{
+		`cloudflare[zone/nekodefense.example].zone_setting["ssl"]: changed since the plan`,
+		`kubernetes[region/eu-west].Deployment["neko-defense/neko-api"]: changed since the plan: spec.template.spec.containers[0].image`,
+		`"neko-defense/nekoctl:hotfix"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not name %s:\n%v", want, err)
+		}
+	}
+	if v := w.cf.Setting("nekodefense.example", "ssl"); v != "flexible" {
+		t.Errorf("the refused plan changed the zone's ssl setting to %v", v)
+	}
+
+	// A destroy plan, saved and applied as `down` would.
+	if out, err := w.cli(t, "plan", "-f", w.spec, "--destroy", "-out", destroy); err != nil {
+		t.Fatalf("plan --destroy -out: %v\n%s", err, out)
+	}
+	out, err = w.cli(t, "show", destroy, "-o", "markdown")
+	if err != nil || !strings.Contains(out, "### nekoctl destroy plan: stack `neko-defense`") || !strings.Contains(out, "to destroy.**") {
+		t.Fatalf("show -o markdown: %v\n%s", err, out)
+	}
+	out, err = w.cli(t, "up", destroy, "--yes")
+	if err != nil {
+		t.Fatalf("up of a destroy plan: %v\n%s", err, out)
+	}
+	if n := len(w.cf.Pools()); n != 0 {
+		t.Errorf("pools left after the destroy plan: %d", n)
+	}
+	if lbs := w.cf.LoadBalancers("nekodefense.example"); len(lbs) != 0 {
+		t.Errorf("load balancers left after the destroy plan: %d", len(lbs))
+	}
+	if _, err := w.cli(t, "up", destroy, "--yes"); err == nil || !strings.Contains(err.Error(), "stale") {
+		t.Errorf("a second up of the destroy plan was not refused as stale: %v", err)
+	}
+}
