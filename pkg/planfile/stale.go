@@ -92,18 +92,25 @@ func Check(f *File, fresh *plan.Plan) (*plan.Plan, error) {
 
 func compare(saved, fresh plan.Change) string {
 	var reasons []string
+	changed := ""
 	if saved.Fingerprint != fresh.Fingerprint {
-		reasons = append(reasons, fmt.Sprintf("changed since the plan (live version %s, now %s)", orNone(saved.Fingerprint), orNone(fresh.Fingerprint)))
+		changed = fmt.Sprintf("changed since the plan (live version %s, now %s)", orNone(saved.Fingerprint), orNone(fresh.Fingerprint))
 	}
 	switch {
 	case saved.Before == nil && fresh.Before != nil:
-		reasons = append(reasons, "created since the plan")
+		changed = "created since the plan"
 	case saved.Before != nil && fresh.Before == nil:
-		reasons = append(reasons, "deleted since the plan")
+		changed = "deleted since the plan"
 	default:
 		if d := plan.DiffDocuments(saved.Before, masked(fresh.Before), false); len(d) > 0 {
-			reasons = append(reasons, "changed since the plan: "+describe(d))
+			if changed == "" {
+				changed = "changed since the plan"
+			}
+			changed += ": " + describe(d)
 		}
+	}
+	if changed != "" {
+		reasons = append(reasons, changed)
 	}
 	if saved.Action != fresh.Action {
 		reasons = append(reasons, fmt.Sprintf("planned to %s, it would now %s", saved.Action, fresh.Action))

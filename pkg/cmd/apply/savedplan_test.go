@@ -118,8 +118,8 @@ func TestSavedPlanJourney(t *testing.T) {
 	}
 	for _, want := range []string{
 		`cloudflare[zone/nekodefense.example].zone_setting["ssl"]: changed since the plan`,
-		`kubernetes[region/eu-west].Deployment["neko-defense/neko-api"]: changed since the plan: spec.template.spec.containers[0].image`,
-		`"neko-defense/nekoctl:hotfix"`,
+		`kubernetes[region/eu-west].Deployment["neko-defense/neko-api"]: changed since the plan`,
+		`spec.template.spec.containers[0].image "neko-defense/nekoctl:latest" → "neko-defense/nekoctl:hotfix"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal does not name %s:\n%v", want, err)
