@@ -37,13 +37,16 @@ var Healthy = Rollout{}
 // Controller plays the controllers a bare API server lacks: it reports
 // Deployment and StatefulSet rollouts (healthy, slow or failed, per object),
 // creates each namespace's default ServiceAccount, and finishes namespace
-// deletion by deleting the namespace's objects and its finalizer.
+// deletion by deleting the namespace's objects and its finalizer. For the
+// Gateway API it accepts HTTPRoutes (or not, per route) and reports Gateway
+// addresses.
 type Controller struct {
 	env    *Env
 	mu     sync.Mutex
 	modes  map[string]Rollout   // region/kind/namespace/name
 	seen   map[string]time.Time // first time a generation was seen
 	pods   map[string]bool      // Deployments with a waiting pod
+	gw     gatewayState         // Gateway API answers (gateway.go)
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -123,6 +126,7 @@ func (c *Controller) reconcile(ctx context.Context, region string) {
 			c.statefulSet(ctx, region, cs, &ss.Items[i])
 		}
 	}
+	c.gatewayAPI(ctx, region)
 }
 
 func (c *Controller) deployment(ctx context.Context, region string, cs kubernetes.Interface, d *appsv1.Deployment) {

@@ -27,6 +27,9 @@ const (
 	DefaultGatewayNS     = "gateway-system"
 	DefaultIngressClass  = "nginx"
 	DefaultIngressCtrlNS = "ingress-nginx"
+	// The listeners of a Gateway nekoctl creates.
+	OwnedGatewayHTTPSListener = "https"
+	OwnedGatewayHTTPListener  = "http"
 )
 
 // ApplyDefaults fills every field the user left out. It is idempotent and
@@ -141,6 +144,12 @@ func (w *Workload) applyDefaults() {
 	setDur(&m.ScrapeInterval, 30*time.Second)
 	setStr(&w.Exposure.Type, "gateway")
 	setStr(&w.Exposure.Gateway.Name, DefaultGatewayName)
+	setBool(&w.Exposure.Gateway.Create, false)
+	if *w.Exposure.Gateway.Create {
+		// An owned Gateway lives beside the route and the certificate, so
+		// no grant is needed and the inventory finds it.
+		setStr(&w.Exposure.Gateway.Namespace, w.Namespace)
+	}
 	setStr(&w.Exposure.Gateway.Namespace, DefaultGatewayNS)
 	setStr(&w.Exposure.Ingress.ClassName, DefaultIngressClass)
 	setStr(&w.Exposure.Ingress.ControllerNamespace, DefaultIngressCtrlNS)

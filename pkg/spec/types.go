@@ -297,6 +297,10 @@ type Exposure struct {
 	Type    string         `json:"type,omitempty" jsonschema:"enum=gateway,enum=ingress"`
 	Gateway GatewayRef     `json:"gateway,omitempty"`
 	Ingress IngressOptions `json:"ingress,omitempty"`
+	// TrustedProxyCIDRs are the addresses the Gateway's or Ingress
+	// controller's pods reach the API from: only their CF-Connecting-IP and
+	// X-Forwarded-For headers are believed. Default: the private ranges.
+	TrustedProxyCIDRs []string `json:"trustedProxyCIDRs,omitempty"`
 }
 
 // GatewayRef names the Gateway the HTTPRoute attaches to.
@@ -304,6 +308,12 @@ type GatewayRef struct {
 	Name        string `json:"name,omitempty"`
 	Namespace   string `json:"namespace,omitempty"`
 	SectionName string `json:"sectionName,omitempty"`
+	// Create makes nekoctl create and own the Gateway, in the workload
+	// namespace: HTTPS on 443 with the origin certificate, HTTP on 80
+	// redirecting to HTTPS.
+	Create *bool `json:"create,omitempty"`
+	// ClassName is the owned Gateway's GatewayClass (required with create).
+	ClassName string `json:"gatewayClassName,omitempty"`
 }
 
 // IngressOptions configures the Ingress when exposure.type is ingress.

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -10,7 +11,9 @@ import (
 
 var (
 	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	imageRE   = regexp.MustCompile(`^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
+	// dnsSubdomainRE is a Kubernetes object name (RFC 1123 subdomain).
+	dnsSubdomainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
+	imageRE        = regexp.MustCompile(`^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
 	// reservedEnv are set by nekoctl from the stack; the spec cannot override them.
 	reservedEnv = []string{"MONGODB_URI", "REDIS_ADDR", "REDIS_PASSWORD", "JWT_SECRET"}
 )
@@ -61,6 +64,7 @@ func (v *validator) workload() {
 		if !dnsLabelRE.MatchString(w.Exposure.Gateway.Name) || !dnsLabelRE.MatchString(w.Exposure.Gateway.Namespace) {
 			v.errorf(p+".exposure.gateway", "name and namespace must be valid Kubernetes names")
 		}
+		v.ownedGateway(p+".exposure.gateway", w)
 	case "ingress":
 		v.warnf(p+".exposure.type", "the community ingress-nginx controller was retired in March 2026; prefer Gateway API (type: gateway) where the cluster supports it")
 		if w.Exposure.Ingress.ClassName == "" {
@@ -69,10 +73,40 @@ func (v *validator) workload() {
 	default:
 		v.errorf(p+".exposure.type", "%q must be gateway or ingress", w.Exposure.Type)
 	}
+	for i, c := range w.Exposure.TrustedProxyCIDRs {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			v.errorf(fmt.Sprintf("%s.exposure.trustedProxyCIDRs[%d]", p, i), "%q is not a CIDR range", c)
+		}
+	}
 	for i, o := range w.CORSOrigins {
 		if o != "*" && !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://localhost") {
 			v.errorf(fmt.Sprintf("%s.corsOrigins[%d]", p, i), "%q must be an https origin", o)
 		}
+	}
+}
+
+// ownedGateway checks the fields of a Gateway nekoctl creates.
+func (v *validator) ownedGateway(p string, w *Workload) {
+	g := w.Exposure.Gateway
+	if !On(g.Create) {
+		if g.ClassName != "" {
+			v.warnf(p+".gatewayClassName", "is used only with create: true; the existing Gateway keeps its class")
+		}
+		return
+	}
+	if g.ClassName == "" {
+		v.errorf(p+".gatewayClassName", "is required with create: true")
+	} else if !dnsSubdomainRE.MatchString(g.ClassName) {
+		v.errorf(p+".gatewayClassName", "%q is not a valid GatewayClass name", g.ClassName)
+	}
+	if !On(v.st.Spec.Cloudflare.OriginCert.Enabled) {
+		v.errorf(p+".create", "needs cloudflare.originCertificate.enabled: the HTTPS listener serves the origin certificate")
+	}
+	if g.Namespace != w.Namespace {
+		v.errorf(p+".namespace", "a Gateway nekoctl creates lives in the workload namespace %q, not %q", w.Namespace, g.Namespace)
+	}
+	if g.SectionName != "" {
+		v.errorf(p+".sectionName", "nekoctl attaches the route to the HTTPS listeners of the Gateway it creates; leave sectionName empty")
 	}
 }
 

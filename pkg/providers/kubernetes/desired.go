@@ -46,7 +46,14 @@ func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.R
 			r.DependsOn = append(r.DependsOn, p.address("Deployment", ns, AppName))
 		case "HTTPRoute", "Ingress":
 			r.DependsOn = append(r.DependsOn, p.address("Service", ns, AppName))
-			r.Produces = []string{fmt.Sprintf(provider.OutIngressAddress, p.region)}
+			if g := p.st.Spec.Workload.Exposure.Gateway; on(g.Create) && kind == "HTTPRoute" {
+				r.DependsOn = append(r.DependsOn, p.address("Gateway", ns, g.Name))
+			}
+			if name == AppName {
+				r.Produces = []string{fmt.Sprintf(provider.OutIngressAddress, p.region)}
+			}
+		case "Gateway":
+			r.DependsOn = append(r.DependsOn, p.address("Secret", ns, tlsSecret))
 		}
 		out = append(out, r)
 	}

@@ -336,6 +336,9 @@ func (p *Provider) gatewayNote(snap *snapshot) string {
 		return ""
 	}
 	g := p.st.Spec.Workload.Exposure.Gateway
+	if on(g.Create) {
+		return "" // the plan creates it; apply waits for its address
+	}
 	switch {
 	case apierrors.IsNotFound(snap.addressErr):
 		return fmt.Sprintf("Gateway %s/%s does not exist in this cluster: the route is not served and apply waits for its address", g.Namespace, g.Name)

@@ -19,9 +19,12 @@ func TestRenderAcceptedByAPIServer(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
 	ctx := context.Background()
-	for _, exposure := range []string{"gateway", "ingress"} {
+	for _, exposure := range []string{"gateway", "ingress", "owned-gateway"} {
 		st := isolatedStack("render-" + exposure)
 		st.Spec.Workload.Exposure.Type = exposure
+		if exposure == "owned-gateway" {
+			st = ownedGatewayStack("render-" + exposure)
+		}
 		for _, region := range regions {
 			t.Run(exposure+"/"+region, func(t *testing.T) {
 				out, err := Render(st, region, upstream())

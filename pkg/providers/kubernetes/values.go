@@ -81,7 +81,15 @@ type exposureValues struct {
 	Gateway             spec.GatewayRef
 	IngressClass        string
 	ControllerNamespace string
+	// OwnedGateway: nekoctl creates the Gateway with Listeners (one HTTPS
+	// listener per hostname) and HTTPListener, which only redirects.
+	OwnedGateway bool
+	Listeners    []listener
+	HTTPListener string
 }
+
+// listener is one HTTPS listener of an owned Gateway.
+type listener struct{ Name, Hostname string }
 
 // secretValues hold placeholder tokens; after the YAML is parsed each token
 // is replaced by the plan value it stands for (plan.Sensitive or plan.Unknown).
@@ -166,13 +174,17 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 	if e.Type == "ingress" {
 		v.Exposure.ControllerNamespace = e.Ingress.ControllerNamespace
 	}
+	if e.Type == "gateway" && spec.On(e.Gateway.Create) {
+		v.Exposure.OwnedGateway, v.Exposure.HTTPListener = true, spec.OwnedGatewayHTTPListener
+		v.Exposure.Listeners = httpsListeners(st)
+	}
 
 	cfg := map[string]string{
 		"LISTEN_ADDR":         ":8080",
 		"MONGODB_DATABASE":    st.Spec.Atlas.Database,
 		"ADMIN_USERNAME":      "admin",
 		"CORS_ORIGINS":        strings.Join(corsOrigins(st), ","),
-		"TRUSTED_PROXY_CIDRS": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16",
+		"TRUSTED_PROXY_CIDRS": trustedProxies(e),
 		"LOG_LEVEL":           "info",
 		// A live heap of a few megabytes makes the default GOGC collect every
 		// few tens of milliseconds under load; a higher GOGC with a memory
@@ -207,6 +219,35 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 		Digest:        sl.add("secrets-digest", plan.Unknown{From: digestKey(region)}),
 	}
 	return v, sl, nil
+}
+
+// httpsListeners names one listener per API hostname: "https" for the
+// first (the load-balanced one), "https-<label>" for the others.
+func httpsListeners(st *spec.Stack) []listener {
+	fqdns := st.Spec.FQDNs()
+	out := make([]listener, 0, len(fqdns))
+	for i, h := range fqdns {
+		name := spec.OwnedGatewayHTTPSListener
+		if i > 0 {
+			label := strings.TrimSuffix(h, "."+st.Spec.Domain)
+			if label == h {
+				label = "apex"
+			}
+			name += "-" + strings.ReplaceAll(label, ".", "-")
+		}
+		out = append(out, listener{Name: name, Hostname: h})
+	}
+	return out
+}
+
+// trustedProxies are the addresses whose forwarding headers the API
+// believes: the exposure's proxies when the spec names them, else every
+// private range.
+func trustedProxies(e spec.Exposure) string {
+	if len(e.TrustedProxyCIDRs) > 0 {
+		return strings.Join(e.TrustedProxyCIDRs, ",")
+	}
+	return "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
 }
 
 // corsOrigins are the spec's, or the API hostnames over HTTPS.
