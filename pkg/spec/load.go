@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -52,11 +53,16 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	if len(data) > MaxFileBytes {
 		return fail(Pos{}, fmt.Sprintf("file is larger than %d bytes; a stack spec is a few kilobytes", MaxFileBytes))
 	}
+	// A file that is not a mapping at all gets one message, not one
+	// "is required" per field of the stack.
+	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
+		return fail(Pos{}, notAMapping("the file holds binary data"))
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return fail(Pos{}, "file is empty")
+			return fail(Pos{}, notAMapping("the file is empty"))
 		}
 		return fail(yamlErrorPos(err), "invalid YAML: "+yamlErrorText(err))
 	}
@@ -67,6 +73,9 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return fail(Pos{root.Line, root.Column}, notAMapping("found "+nodeKind(root)))
 	}
 	c := &converter{file: file, pos: Positions{}}
 	value := c.convert(root, stackType, "")
@@ -81,13 +90,14 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	if err := json.Unmarshal(raw, st); err != nil {
 		return fail(Pos{root.Line, root.Column}, err.Error())
 	}
+	structural := append(c.diags, asciiDomains(st, c.pos)...)
 	st.ApplyDefaults()
 	// Structural problems (unknown fields, wrong types) and rule violations
 	// are reported together; a rule about a field that was already reported
 	// as malformed would only repeat it.
-	diags := c.diags
+	diags := structural
 	for _, d := range Validate(st, c.pos) {
-		if !coveredBy(d.Path, c.diags) {
+		if !coveredBy(d.Path, structural) {
 			diags = append(diags, d)
 		}
 	}
@@ -97,6 +107,31 @@ func Parse(file string, data []byte) (*Loaded, error) {
 		return l, &ValidationError{Diagnostics: diags}
 	}
 	return l, nil
+}
+
+func notAMapping(why string) string {
+	return "not a YAML mapping: " + why + "; a stack spec is a YAML mapping that starts with apiVersion: " + APIVersion
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+		return "nothing (null)"
+	case n.Kind == yaml.ScalarNode:
+		return fmt.Sprintf("the single value %q", truncate(n.Value, 40))
+	case n.Kind == yaml.AliasNode:
+		return "an alias"
+	}
+	return "no mapping"
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func coveredBy(path string, structural Diagnostics) bool {
