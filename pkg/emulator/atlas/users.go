@@ -15,6 +15,10 @@ type User struct {
 	Roles        *[]Role `json:"roles,omitempty"`
 	Scopes       []Scope `json:"scopes"`
 	Description  string  `json:"description,omitempty"`
+	// X509Type, AwsIAMType and LdapAuthType are the $external methods.
+	X509Type     string `json:"x509Type,omitempty"`
+	AwsIAMType   string `json:"awsIAMType,omitempty"`
+	LdapAuthType string `json:"ldapAuthType,omitempty"`
 	Labels       []Tag   `json:"labels"`
 	Links        []any   `json:"links"`
 }
@@ -88,19 +92,25 @@ func (s *Server) createUser(_ http.ResponseWriter, r *http.Request) (int, any) {
 	if err := decode(r, &u); err != nil {
 		return invalidJSON(err)
 	}
-	if u.DatabaseName != "admin" {
-		return badRequest("INVALID_ATTRIBUTE", "Password users authenticate against the admin database.", "databaseName")
-	}
 	if u.Username == "" {
 		return badRequest("INVALID_ATTRIBUTE", "Invalid attribute username specified.", "username")
 	}
-	if len(u.Password) < 8 {
+	external := set(u.X509Type) || set(u.AwsIAMType) || set(u.LdapAuthType)
+	switch {
+	case u.DatabaseName == "$external" && !external:
+		return badRequest("INVALID_ATTRIBUTE", "Users of $external need x509Type, awsIAMType or ldapAuthType.", "databaseName")
+	case u.DatabaseName == "$external" && u.Password != "":
+		return badRequest("INVALID_ATTRIBUTE", "Users of $external have no password.", "password")
+	case u.DatabaseName == "$external":
+	case u.DatabaseName != "admin" || external:
+		return badRequest("INVALID_ATTRIBUTE", "Password users authenticate against the admin database.", "databaseName")
+	case len(u.Password) < 8:
 		return badRequest("DATABASE_USER_PASSWORD_TOO_SHORT", "The password must be at least 8 characters.")
 	}
 	if st, body := s.checkUser(p, &u); st != 0 {
 		return st, body
 	}
-	if p.users["admin/"+u.Username] != nil {
+	if p.users[u.DatabaseName+"/"+u.Username] != nil {
 		return conflict("USER_ALREADY_EXISTS", fmt.Sprintf("The specified user %s already exists.", u.Username), u.Username)
 	}
 	u.GroupID, u.Links = p.ID, []any{}
@@ -110,9 +120,12 @@ func (s *Server) createUser(_ http.ResponseWriter, r *http.Request) (int, any) {
 	if u.Labels == nil {
 		u.Labels = []Tag{}
 	}
-	p.users["admin/"+u.Username] = &u
+	p.users[u.DatabaseName+"/"+u.Username] = &u
 	return http.StatusCreated, public(&u)
 }
+
+// set: an authentication type other than the API's NONE.
+func set(authType string) bool { return authType != "" && authType != "NONE" }
 
 func (s *Server) user(r *http.Request) (*project, *User, int, any) {
 	p, st, body := s.project(r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 
@@ -206,7 +207,11 @@ func (p *Provider) deleteUser(ctx context.Context, c plan.Change) error {
 	if err != nil {
 		return err
 	}
-	_, err = p.client.DatabaseUsersApi.DeleteDatabaseUser(ctx, gid, "admin", c.Address.Name).Execute()
+	db, name := "admin", c.Address.Name
+	if d, n, ok := strings.Cut(c.ID, "/"); ok {
+		db, name = d, n
+	}
+	_, err = p.client.DatabaseUsersApi.DeleteDatabaseUser(ctx, gid, db, name).Execute()
 	if err != nil && !isStatus(err, http.StatusNotFound) {
 		return fmt.Errorf("deleting database user: %w", err)
 	}

@@ -102,6 +102,9 @@ func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provide
 			c.Notes = append(c.Notes, "removed with its cluster")
 		}
 	case KindDatabaseUser:
+		if db, name, _ := strings.Cut(live.ID, "/"); c.Action == plan.Delete && !opts.Destroy && db != "admin" && name == p.atlas().User {
+			c.Reason = fmt.Sprintf("a second user %q of this stack, in %s: the application uses admin/%s", name, db, name)
+		}
 		if c.Action == plan.Create && c.After != nil {
 			if _, ok := c.After["password"]; !ok {
 				// Known password, user missing in Atlas: create it with that password.

@@ -173,3 +173,50 @@ func hasField(c *plan.Change, path string) bool {
 	}
 	return false
 }
+
+// Two users of the stack with the spec's user name (admin, and a second
+// one in $external made by mistake) are read as two resources: the one the
+// application uses stays, the other is planned as a delete with the reason,
+// and one `up` converges.
+func TestDuplicateUserOfOneNameConverges(t *testing.T) {
+	e := newEnv(t)
+	st := guideStack()
+	out := e.up(st)
+	gid, _ := e.srv.ProjectID("neko-defense")
+	second := &admin.CloudDatabaseUser{GroupId: gid, DatabaseName: "$external", Username: "neko-api", X509Type: admin.PtrString("CUSTOMER"),
+		Roles:  []admin.DatabaseUserRole{{RoleName: "readWrite", DatabaseName: "neko_defense"}},
+		Labels: &[]admin.ComponentLabel{{Key: admin.PtrString(atlas.TagStack), Value: admin.PtrString("neko")}}}
+	if _, _, err := e.client.DatabaseUsersApi.CreateDatabaseUser(context.Background(), gid, second).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	p := e.provider(st, false)
+	changes := planWith(t, p, out, provider.Options{})
+	var dup *plan.Change
+	for i := range changes {
+		if changes[i].Address.Kind == atlas.KindDatabaseUser {
+			switch changes[i].Address.Name {
+			case "neko-api":
+				if changes[i].Action != plan.NoOp {
+					t.Errorf("the user in use: %s", changes[i].Action)
+				}
+			case "$external/neko-api":
+				dup = &changes[i]
+			}
+		}
+	}
+	if dup == nil || dup.Action != plan.Delete || dup.Reason != `a second user "neko-api" of this stack, in $external: the application uses admin/neko-api` {
+		t.Fatalf("duplicate user: %+v", dup)
+	}
+	if err := apply(t, p, changes, out); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.srv.Requests()["DELETE /groups/{groupId}/databaseUsers/{databaseName}/{username}"]; n != 1 {
+		t.Fatalf("%d user deletes", n)
+	}
+	if _, ok := e.srv.DatabaseUserPassword(gid, "neko-api"); !ok {
+		t.Fatal("the user in use was deleted")
+	}
+	if again := planWith(t, e.provider(st, false), out, provider.Options{}); actions(again)["no-op"] != len(again) {
+		t.Fatalf("after one up: %v", actions(again))
+	}
+}

@@ -125,22 +125,31 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	return out, nil
 }
 
-// readUsers returns the stack's users (labelled with the stack, or named as
-// the spec's user) and names the others as foreign.
+// readUsers returns the stack's users (labelled with the stack, or the
+// spec's user in admin) and names the others as foreign. Users are one
+// identity per authentication database: a labelled user of the spec's name
+// in another one (a second user made by mistake) gets an address of its
+// own, database first, and is planned as a delete; the application uses
+// admin/<user>.
 func (p *Provider) readUsers(users []admin.CloudDatabaseUser, projAddr plan.Address) ([]provider.Resource, []string) {
 	a := p.atlas()
 	var out []provider.Resource
 	var foreign []string
 	for _, u := range users {
-		if labelDoc(u.GetLabels())[TagStack] != p.st.Metadata.Name && u.Username != a.User {
+		ours := labelDoc(u.GetLabels())[TagStack] == p.st.Metadata.Name
+		inUse := u.Username == a.User && u.DatabaseName == "admin"
+		if !ours && !inUse {
 			foreign = append(foreign, foreignName(KindDatabaseUser, u.DatabaseName+"/"+u.Username))
 			continue
 		}
-		if u.Username == a.User && u.DatabaseName == "admin" {
+		name := u.Username
+		if inUse {
 			p.setUserLive(true)
+		} else if u.DatabaseName != "admin" {
+			name = u.DatabaseName + "/" + u.Username
 		}
 		doc := liveUserDoc(&u)
-		out = append(out, provider.Resource{Address: p.addr(KindDatabaseUser, u.Username), ID: u.DatabaseName + "/" + u.Username,
+		out = append(out, provider.Resource{Address: p.addr(KindDatabaseUser, name), ID: u.DatabaseName + "/" + u.Username,
 			Doc: doc, DependsOn: []plan.Address{projAddr}, Fingerprint: fingerprint("", doc)})
 	}
 	return out, foreign
