@@ -40,6 +40,7 @@ func (e *Engine) Plan(ctx context.Context, stack string, opts provider.Options) 
 	live := make([][]provider.Resource, len(e.Providers))
 	failed := make([]error, len(e.Providers))
 	planned := make([][]plan.Change, len(e.Providers))
+	learned := make([][]plan.Diagnostic, len(e.Providers))
 	if !opts.Offline {
 		e.each(func(i int, pr provider.Provider) {
 			live[i], failed[i] = pr.Read(ctx, out)
@@ -74,9 +75,13 @@ func (e *Engine) Plan(ctx context.Context, stack string, opts provider.Options) 
 			return
 		}
 		planned[i] = changes
+		if d, ok := pr.(provider.Diagnoser); ok {
+			learned[i] = d.Diagnostics()
+		}
 	})
 	for i, err := range failed {
 		p.Changes = append(p.Changes, planned[i]...)
+		p.Diagnostics = append(p.Diagnostics, learned[i]...)
 		if err != nil {
 			pr := e.Providers[i]
 			p.Diagnostics = append(p.Diagnostics, plan.Diagnostic{Severity: plan.SeverityError,

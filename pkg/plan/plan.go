@@ -176,6 +176,8 @@ func (p *Plan) HasErrors() bool {
 const (
 	SeverityError   = "error"
 	SeverityWarning = "warning"
+	// SeverityInfo is what a provider learned while planning (a zone's tier and status).
+	SeverityInfo = "info"
 )
 
 // Sort orders changes by provider, region, kind and name so that renderings

@@ -89,6 +89,13 @@ type Options struct {
 	Adopt bool
 }
 
+// Diagnoser is implemented by providers that report what they learned while
+// planning (plan.SeverityInfo or warnings); the engine adds it to the plan
+// after the provider's Diff.
+type Diagnoser interface {
+	Diagnostics() []plan.Diagnostic
+}
+
 // Statuser is implemented by providers that can report health for `status`.
 type Statuser interface {
 	Status(ctx context.Context) ([]Health, error)

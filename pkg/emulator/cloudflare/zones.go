@@ -22,10 +22,14 @@ var planNames = map[string]string{Free: "Free Website", Pro: "Pro Website", Busi
 func paid(plan string) bool { return plan != Free }
 
 type zone struct {
-	ID       string
-	Name     string
-	Plan     string
-	Account  string
+	ID      string
+	Name    string
+	Plan    string
+	Account string
+	// Status is initializing, pending (name servers not yet set at the
+	// registrar: no traffic is served), active or moved.
+	Status      string
+	NameServers []string
 	records  []*record
 	settings map[string]*setting
 	phases   map[string]*ruleset
@@ -47,13 +51,36 @@ func (s *Server) AddZone(name, plan string) string {
 	if _, ok := planNames[plan]; !ok {
 		panic("cfemu: unknown plan " + plan)
 	}
-	z := &zone{ID: s.nextID(), Name: name, Plan: plan, Account: DefaultAccount,
-		settings: map[string]*setting{}, phases: map[string]*ruleset{}}
+	z := &zone{ID: s.nextID(), Name: name, Plan: plan, Account: DefaultAccount, Status: "active",
+		NameServers: []string{"ada.ns.cloudflare.com", "bob.ns.cloudflare.com"},
+		settings:    map[string]*setting{}, phases: map[string]*ruleset{}}
 	for k, v := range defaultSettings {
 		z.settings[k] = &setting{Value: v, Editable: true, Modified: s.stamp()}
 	}
 	s.zones[z.ID] = z
 	return z.ID
+}
+
+// zoneStatuses are the values of a zone's status.
+var zoneStatuses = []string{"initializing", "pending", "active", "moved"}
+
+// SetZoneStatus sets a zone's status (initializing, pending, active, moved),
+// as adding a zone and changing the registrar's name servers do.
+func (s *Server) SetZoneStatus(zoneName, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Contains(zoneStatuses, status) {
+		panic("cfemu: unknown zone status " + status)
+	}
+	s.zoneByName(zoneName).Status = status
+}
+
+// MoveZoneToAccount makes another account own a zone.
+func (s *Server) MoveZoneToAccount(zoneName, accountID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.zoneByName(zoneName).Account = accountID
+	s.account(accountID)
 }
 
 // SetEditable marks a zone setting (not) editable, as plan tiers and
@@ -88,10 +115,10 @@ func (s *Server) zoneByName(name string) *zone {
 
 func (z *zone) json() map[string]any {
 	return map[string]any{
-		"id": z.ID, "name": z.Name, "status": "active", "type": "full", "paused": false,
+		"id": z.ID, "name": z.Name, "status": z.Status, "type": "full", "paused": false,
 		"account":      map[string]any{"id": z.Account, "name": "Emulated account"},
 		"plan":         map[string]any{"id": z.Plan + "-plan", "name": planNames[z.Plan], "legacy_id": z.Plan, "is_subscribed": true, "can_subscribe": false},
-		"name_servers": []string{"ada.ns.cloudflare.com", "bob.ns.cloudflare.com"},
+		"name_servers": z.NameServers,
 	}
 }
 

@@ -17,6 +17,9 @@ import (
 // tier, before anything is written.
 func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, opts provider.Options) ([]plan.Change, error) {
 	if !opts.Destroy {
+		if err := p.checkZoneServes(); err != nil {
+			return nil, err
+		}
 		if err := p.checkTier(); err != nil {
 			return nil, err
 		}

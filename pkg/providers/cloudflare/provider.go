@@ -59,6 +59,7 @@ type Provider struct {
 
 	mu    sync.Mutex
 	state liveState
+	zone  zoneFacts
 	// phaseMu serialises read-merge-write of each ruleset phase.
 	phaseMu map[string]*sync.Mutex
 	// inKey/inCert are the origin key and certificate handed in through the

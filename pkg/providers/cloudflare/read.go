@@ -65,32 +65,6 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	return out, nil
 }
 
-func (p *Provider) lookupZone(ctx context.Context) (string, string, error) {
-	p.mu.Lock()
-	if p.state.zoneID != "" {
-		id, pl := p.state.zoneID, p.state.plan
-		p.mu.Unlock()
-		return id, pl, nil
-	}
-	p.mu.Unlock()
-	zs, err := p.api.list(ctx, "zones", url.Values{"name": {p.cf.Zone}})
-	if err != nil {
-		return "", "", fmt.Errorf("looking up zone %s: %w", p.cf.Zone, apiErr(err))
-	}
-	for _, z := range zs {
-		if !strings.EqualFold(str(z, "name"), p.cf.Zone) {
-			continue
-		}
-		pl, _ := z["plan"].(obj)
-		tier := str(pl, "legacy_id")
-		if tier == "" {
-			tier = strings.ToLower(strings.Fields(str(pl, "name") + " free")[0])
-		}
-		return str(z, "id"), tier, nil
-	}
-	return "", "", fmt.Errorf("zone %s not found; add it to account %s or give the token access to it", p.cf.Zone, p.cf.AccountID)
-}
-
 func (p *Provider) zonePath(st *liveState, rest string) string {
 	return "zones/" + st.zoneID + "/" + rest
 }

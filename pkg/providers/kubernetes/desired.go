@@ -72,7 +72,9 @@ func (p *Provider) address(kind, namespace, name string) plan.Address {
 }
 
 // PlanInputs: the Secrets hold the connection string and password the
-// Atlas provider settles while planning (provider.PlanInputs).
+// Atlas provider settles while planning, and the origin certificate and
+// key the Cloudflare provider settles (the certificate kept, or both marked
+// as changing when a new one is issued) (provider.PlanInputs).
 func (p *Provider) PlanInputs() []string {
-	return []string{provider.OutMongoURI, provider.OutDBPassword}
+	return []string{provider.OutMongoURI, provider.OutDBPassword, provider.OutOriginCert, provider.OutOriginKey}
 }

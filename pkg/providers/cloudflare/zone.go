@@ -1,0 +1,97 @@
+package cloudflare
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+)
+
+// zoneFacts is what the zone lookup learns besides id and tier.
+type zoneFacts struct {
+	status      string
+	nameServers []string
+	planName    string
+}
+
+// lookupZone finds the zone by name (once per run) and returns its id and
+// plan tier. A zone that another account owns is refused: the stack's
+// monitor and pools live in spec.cloudflare.accountID, and nekoctl must not
+// write into a zone the spec does not name the owner of.
+func (p *Provider) lookupZone(ctx context.Context) (string, string, error) {
+	p.mu.Lock()
+	if p.state.zoneID != "" {
+		id, pl := p.state.zoneID, p.state.plan
+		p.mu.Unlock()
+		return id, pl, nil
+	}
+	p.mu.Unlock()
+	zs, err := p.api.list(ctx, "zones", url.Values{"name": {p.cf.Zone}})
+	if err != nil {
+		return "", "", fmt.Errorf("looking up zone %s: %w", p.cf.Zone, apiErr(err))
+	}
+	for _, z := range zs {
+		if !strings.EqualFold(str(z, "name"), p.cf.Zone) {
+			continue
+		}
+		acct, _ := z["account"].(obj)
+		if id := str(acct, "id"); id != "" && id != p.cf.AccountID {
+			return "", "", fmt.Errorf("zone %s belongs to account %s, not to spec.cloudflare.accountID %s: set the zone's account in the spec (its monitor and pools live there) or use a token scoped to the right account",
+				p.cf.Zone, id, p.cf.AccountID)
+		}
+		pl, _ := z["plan"].(obj)
+		tier := str(pl, "legacy_id")
+		if tier == "" {
+			tier = strings.ToLower(strings.Fields(str(pl, "name") + " free")[0])
+		}
+		facts := zoneFacts{status: str(z, "status"), planName: str(pl, "name")}
+		for _, ns := range asList(z["name_servers"]) {
+			facts.nameServers = append(facts.nameServers, fmt.Sprint(ns))
+		}
+		p.mu.Lock()
+		p.zone = facts
+		p.mu.Unlock()
+		return str(z, "id"), tier, nil
+	}
+	return "", "", fmt.Errorf("zone %s not found; add it to account %s or give the token access to it", p.cf.Zone, p.cf.AccountID)
+}
+
+// checkZoneServes refuses to build on a zone that serves no traffic: the
+// stack would "succeed" while no request could reach it.
+func (p *Provider) checkZoneServes() error {
+	p.mu.Lock()
+	z := p.zone
+	p.mu.Unlock()
+	ns := strings.Join(z.nameServers, ", ")
+	switch z.status {
+	case "pending", "initializing":
+		return fmt.Errorf("zone %s is %s: Cloudflare serves no traffic for it until the registrar delegates it to Cloudflare's name servers %s; set them at the registrar, wait until the zone is active, then run again (nothing was applied)",
+			p.cf.Zone, z.status, ns)
+	case "moved":
+		return fmt.Errorf("zone %s is moved: its registrar no longer delegates it to Cloudflare; set the name servers %s at the registrar again (nothing was applied)",
+			p.cf.Zone, ns)
+	}
+	return nil
+}
+
+// Diagnostics implements provider.Diagnoser: the zone's plan tier and
+// status, read from the API, so that plan shows what it planned against.
+func (p *Provider) Diagnostics() []plan.Diagnostic {
+	p.mu.Lock()
+	z, tier := p.zone, p.state.plan
+	p.mu.Unlock()
+	if z.status == "" {
+		return nil
+	}
+	name := z.planName
+	if name == "" {
+		name = tier
+	}
+	return []plan.Diagnostic{{Severity: plan.SeverityInfo, Provider: Name,
+		Message: fmt.Sprintf("zone %s: %s plan, status %s, name servers %s", p.cf.Zone, name, z.status, strings.Join(z.nameServers, ", "))}}
+}
+
+var _ provider.Diagnoser = (*Provider)(nil)
