@@ -255,10 +255,10 @@ func (s *Server) validateRecord(z *zone, rec *record, self string) []apiError {
 			return []apiError{{81058, "An identical record already exists."}}
 		case o.Type == "CNAME" && rec.Type == "CNAME":
 			return []apiError{{81057, "The record already exists."}}
-		case o.Type == "CNAME" || rec.Type == "CNAME":
-			if rec.Proxiable && (o.Type == "A" || o.Type == "AAAA" || o.Type == "CNAME") {
-				return []apiError{{81053, "An A, AAAA, or CNAME record with that host already exists."}}
-			}
+		case o.Type == "CNAME" && (rec.Type == "A" || rec.Type == "AAAA"):
+			return []apiError{{81054, "A CNAME record with that host already exists."}}
+		case rec.Type == "CNAME" && (o.Type == "A" || o.Type == "AAAA"):
+			return []apiError{{81053, "An A, AAAA, or CNAME record with that host already exists."}}
 		}
 	}
 	return nil

@@ -118,6 +118,9 @@ func TestDNSValidation(t *testing.T) {
 	if !r.Success {
 		t.Fatalf("create: %s", r.messages())
 	}
+	if r := call(t, s, "POST", "/zones/"+free+"/dns_records", rec(map[string]any{"name": "cn", "type": "CNAME", "content": "api.free.example"})); !r.Success {
+		t.Fatalf("create: %s", r.messages())
+	}
 	tests := []struct {
 		name   string
 		zone   string
@@ -127,6 +130,7 @@ func TestDNSValidation(t *testing.T) {
 	}{
 		{"identical record", free, rec(nil), 400, 81058},
 		{"cname over an A record", free, rec(map[string]any{"type": "CNAME", "content": "x.free.example"}), 400, 81053},
+		{"A record over a cname", free, rec(map[string]any{"name": "cn", "type": "A"}), 400, 81054},
 		{"bad address", pro, rec(map[string]any{"content": "not-an-ip"}), 400, 9005},
 		{"comment too long on free", free, rec(map[string]any{"name": "b", "comment": strings.Repeat("x", 101)}), 400, 9102},
 		{"comment fits on pro", pro, rec(map[string]any{"name": "b", "comment": strings.Repeat("x", 500)}), 200, 0},

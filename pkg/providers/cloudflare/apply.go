@@ -146,7 +146,9 @@ func (p *Provider) create(ctx context.Context, addr plan.Address, post func() (o
 		if err == nil {
 			return o, nil
 		}
-		conflict := hasCode(err, 81053) || hasCode(err, 81057) || hasCode(err, 81058)
+		// 81053: a CNAME over an A/AAAA; 81054: an A/AAAA over a CNAME;
+		// 81057/81058: the record (or an identical one) exists.
+		conflict := hasCode(err, 81053) || hasCode(err, 81054) || hasCode(err, 81057) || hasCode(err, 81058)
 		if !outcomeUnknown(err) && !conflict || attempt >= createAttempts {
 			return nil, err
 		}

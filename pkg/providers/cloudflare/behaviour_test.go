@@ -292,6 +292,22 @@ func TestHostnameTakenByAForeignRecord(t *testing.T) {
 	}
 }
 
+// TestAPIRecordTakenByAForeignCNAME: with load balancing off the API is an
+// A record, which the service refuses over a CNAME of that name (81054).
+func TestAPIRecordTakenByAForeignCNAME(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.st.Spec.Cloudflare.LoadBalancer.Enabled = spec.Bool(false)
+	if _, err := e.emu.Seed("POST", "/zones/"+e.emu.ZoneID(testZone)+"/dns_records",
+		map[string]any{"name": "api", "type": "CNAME", "content": "elsewhere.example.net", "proxied": true}); err != nil {
+		t.Fatal(err)
+	}
+	p, changes, out := e.mustPlan(provider.Options{})
+	err := e.apply(p, changes, out)
+	if err == nil || !strings.Contains(err.Error(), "api.nekodefense.example is taken by a DNS record nekoctl does not own") || !strings.Contains(err.Error(), "81054") {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func TestReadsRunInParallel(t *testing.T) {
 	e := newEnv(t, cfemu.Pro)
 	e.run(provider.Options{})
