@@ -46,6 +46,7 @@ type Env struct {
 	servers map[string]*server
 	ctrl    *Controller
 	logs    *lockedBuffer
+	audit   bool
 	stopped sync.Once
 }
 
@@ -78,6 +79,9 @@ type Options struct {
 	Log io.Writer
 	// Dir holds data and logs; empty means a new temporary directory.
 	Dir string
+	// Audit makes every API server write an audit log (metadata of every
+	// request, see AuditEvents), to count requests at the server.
+	Audit bool
 }
 
 // Start builds (or reuses) the binaries and starts etcd and one API server
@@ -97,7 +101,7 @@ func Start(ctx context.Context, opts Options, regions ...string) (_ *Env, err er
 			return nil, err
 		}
 	}
-	e := &Env{Regions: regions, dir: dir, servers: map[string]*server{}, logs: &lockedBuffer{}}
+	e := &Env{Regions: regions, dir: dir, servers: map[string]*server{}, logs: &lockedBuffer{}, audit: opts.Audit}
 	defer func() {
 		if err != nil {
 			e.Stop()
@@ -108,6 +112,11 @@ func Start(ctx context.Context, opts Options, regions ...string) (_ *Env, err er
 	e.token = hex.EncodeToString(tok)
 	if err := e.writeAuthFiles(); err != nil {
 		return nil, err
+	}
+	if e.audit {
+		if err := os.WriteFile(filepath.Join(e.dir, "audit-policy.yaml"), []byte(auditPolicy), 0o600); err != nil {
+			return nil, err
+		}
 	}
 	var etcdURL string
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -300,23 +309,28 @@ func (e *Env) startAPIServer(bins *Binaries, region, etcdURL string, port int) (
 		return nil, err
 	}
 	saKey := filepath.Join(e.dir, "sa.key")
-	cmd := exec.Command(bins.KubeAPIServer,
-		"--etcd-servers="+etcdURL,
-		"--etcd-prefix=/"+region,
-		"--secure-port="+strconv.Itoa(port),
+	args := []string{
+		"--etcd-servers=" + etcdURL,
+		"--etcd-prefix=/" + region,
+		"--secure-port=" + strconv.Itoa(port),
 		"--bind-address=127.0.0.1",
 		"--endpoint-reconciler-type=none",
-		"--cert-dir="+certDir,
-		"--service-account-key-file="+saKey,
-		"--service-account-signing-key-file="+saKey,
+		"--cert-dir=" + certDir,
+		"--service-account-key-file=" + saKey,
+		"--service-account-signing-key-file=" + saKey,
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--token-auth-file="+filepath.Join(e.dir, "tokens.csv"),
+		"--token-auth-file=" + filepath.Join(e.dir, "tokens.csv"),
 		"--authorization-mode=RBAC",
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--allow-privileged=false",
 		"--v=0",
 		"--logging-format=text",
-	)
+	}
+	if e.audit {
+		args = append(args, "--audit-policy-file="+filepath.Join(e.dir, "audit-policy.yaml"),
+			"--audit-log-path="+e.AuditLog(region), "--audit-log-mode=blocking", "--audit-log-format=json")
+	}
+	cmd := exec.Command(bins.KubeAPIServer, args...)
 	w := &prefixWriter{prefix: "[" + region + "] ", w: e.logs}
 	cmd.Stdout, cmd.Stderr = w, w
 	p, err := startProc(cmd)

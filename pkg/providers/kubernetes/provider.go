@@ -28,6 +28,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
+	"github.com/neko-defense/nekoctl/pkg/version"
 )
 
 // Name is the plan address provider of every Kubernetes resource.
@@ -150,6 +151,9 @@ func (p *Provider) clients() error {
 		}
 		if cfg.QPS == 0 {
 			cfg.QPS, cfg.Burst = clientQPS, clientBurst
+		}
+		if cfg.UserAgent == "" { // names nekoctl in the API server's audit log
+			cfg.UserAgent = "nekoctl/" + version.Version
 		}
 		// API server warnings become events: the provider never prints.
 		cfg.WarningHandler = warningSink{p}

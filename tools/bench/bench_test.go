@@ -1,0 +1,489 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
+	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
+	"github.com/neko-defense/nekoctl/pkg/kubetest"
+)
+
+var (
+	regionCounts = flag.String("regions", "3,30", "region counts to measure, comma-separated")
+	rtts         = flag.String("rtt", "0,100ms", "round-trip times to inject in front of every endpoint, comma-separated")
+	atlasCreate  = flag.Duration("atlas-create", 2*time.Second, "how long the Atlas emulator keeps a new cluster CREATING")
+	binary       = flag.String("nekoctl", "", "nekoctl binary to measure (default: built here with -ldflags='-s -w')")
+)
+
+// BenchmarkStack runs, for every region count and round-trip time, the
+// four runs of the issue against both emulators and real API servers, each
+// behind a delaying proxy, and prints one table. Run it once:
+//
+//	go test -run '^$' -bench Stack -benchtime 1x -timeout 60m ./tools/bench/
+func BenchmarkStack(b *testing.B) {
+	bin := *binary
+	if bin == "" {
+		bin = filepath.Join(b.TempDir(), "nekoctl")
+		build := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "github.com/neko-defense/nekoctl/cmd/nekoctl")
+		if out, err := build.CombinedOutput(); err != nil {
+			b.Fatalf("building nekoctl: %v\n%s", err, out)
+		}
+	}
+	var rows []row
+	var notes []string
+	for _, n := range ints(b, *regionCounts) {
+		w := startWorld(b, n)
+		for i, rtt := range durations(b, *rtts) {
+			r, note := w.measure(b, bin, fmt.Sprintf("bench%d", i), rtt)
+			rows = append(rows, r...)
+			notes = append(notes, note)
+		}
+		w.stop()
+	}
+	b.StopTimer()
+	printTable(os.Stdout, rows)
+	for _, n := range notes {
+		fmt.Println(n)
+	}
+}
+
+// world is the emulators and one API server per region.
+type world struct {
+	regions []string
+	kube    *kubetest.Env
+	cf      *cfemu.Server
+	atlas   *atlasemu.Server
+}
+
+func startWorld(b *testing.B, n int) *world {
+	ctx := context.Background()
+	var regions []string
+	for i := 1; i <= n; i++ {
+		regions = append(regions, fmt.Sprintf("r%02d", i))
+	}
+	start := time.Now()
+	kube, err := kubetest.Start(ctx, kubetest.Options{Audit: true}, regions...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, r := range regions {
+		if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", fmt.Sprintf("198.51.100.%d", 10+i)); err != nil {
+			b.Fatal(err)
+		}
+		if err := kube.InstallPrometheusOperatorCRDs(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "bench: %d API servers ready in %s\n", n, time.Since(start).Round(time.Second))
+	return &world{regions: regions, kube: kube, cf: cfemu.New(b),
+		atlas: atlasemu.New(atlasemu.Options{CreateDuration: *atlasCreate, UpdateDuration: *atlasCreate, DeleteDuration: *atlasCreate})}
+}
+
+func (w *world) stop() {
+	w.kube.Stop()
+	w.cf.Close()
+	w.atlas.Close()
+}
+
+// row is one run's measurements.
+type row struct {
+	regions         int
+	rtt             time.Duration
+	phase           string
+	wall, cpu       time.Duration
+	peakMB          float64
+	cf, atlas, kube int
+	objects         int // Kubernetes objects of the stack
+	resources       int // all resources of the stack
+	writes          int
+}
+
+// measure runs the four phases for one fresh stack (its own zone, project
+// and namespace) with every endpoint rtt away.
+func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]row, string) {
+	dir := b.TempDir()
+	domain := name + ".nekodefense.example"
+	w.cf.AddZone(domain, cfemu.Pro)
+	var proxies []*delayProxy
+	proxy := func(hostport string) string {
+		p, err := startProxy(hostport, rtt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		proxies = append(proxies, p)
+		return p.Addr()
+	}
+	defer func() {
+		for _, p := range proxies {
+			p.Close()
+		}
+	}()
+	cfURL := rehost(w.cf.URL(), proxy)
+	atlasURL := rehost(w.atlas.URL(), proxy)
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	cfg, err := clientcmd.LoadFromFile(w.kube.Kubeconfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range cfg.Clusters {
+		c.Server = rehost(c.Server, proxy)
+	}
+	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
+		b.Fatal(err)
+	}
+	specFile := filepath.Join(dir, "nekoctl.yaml")
+	spec := stackSpec(name, domain, w.regions, atlasURL, atlasemu.DefaultOrgID, cfemu.DefaultAccount)
+	if err := os.WriteFile(specFile, []byte(spec), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	env := append(os.Environ(),
+		"CLOUDFLARE_API_TOKEN="+w.cf.Token(), "CLOUDFLARE_BASE_URL="+cfURL,
+		"MONGODB_ATLAS_PUBLIC_API_KEY="+atlasemu.DefaultPublicKey, "MONGODB_ATLAS_PRIVATE_API_KEY="+atlasemu.DefaultPrivateKey,
+		"KUBECONFIG="+kubeconfig, "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+
+	var rows []row
+	var note string
+	resources, objects := 0, 0
+	for _, phase := range []string{"plan from empty", "up", "no-change plan", "no-change up"} {
+		args := []string{"plan", "-f", specFile, "-o", "json"}
+		if strings.HasSuffix(phase, "up") {
+			args = []string{"up", "-f", specFile, "--yes", "-o", "json"}
+		}
+		w.resetCounts()
+		audit := w.auditMarks(b)
+		res := run(b, bin, env, args)
+		r := row{regions: len(w.regions), rtt: rtt, phase: phase, wall: res.wall, cpu: res.cpu, peakMB: res.peakMB,
+			cf: w.cf.TotalCalls(), atlas: w.atlas.Total()}
+		r.writes = w.atlas.Mutations() + cfWrites(w.cf.Calls())
+		for _, reg := range w.regions {
+			evs, _, err := w.kube.AuditEvents(reg, "nekoctl/", audit[reg])
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.kube += len(evs)
+			if os.Getenv("BENCH_DEBUG") != "" {
+				all, _, _ := w.kube.AuditEvents(reg, "", audit[reg])
+				uas := map[string]int{}
+				for _, e := range all {
+					uas[e.UserAgent]++
+				}
+				fmt.Fprintln(os.Stderr, phase, reg, uas)
+			}
+			for _, e := range evs {
+				if e.Write() {
+					r.writes++
+				}
+			}
+		}
+		if phase == "plan from empty" {
+			resources, objects = countResources(b, res.stdout)
+		}
+		r.resources, r.objects = resources, objects
+		if phase == "up" {
+			note = criticalPath(b, len(w.regions), rtt, res)
+		}
+		rows = append(rows, r)
+	}
+	return rows, note
+}
+
+func (w *world) resetCounts() {
+	w.cf.ResetCalls()
+	w.atlas.ResetCounts()
+}
+
+func (w *world) auditMarks(b *testing.B) map[string]int {
+	marks := map[string]int{}
+	for _, r := range w.regions {
+		_, n, err := w.kube.AuditEvents(r, "", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		marks[r] = n
+	}
+	return marks
+}
+
+func cfWrites(calls map[string]int) int {
+	n := 0
+	for k, v := range calls {
+		if !strings.HasPrefix(k, "GET ") {
+			n += v
+		}
+	}
+	return n
+}
+
+// rehost points a URL (or host:port) at a proxy in front of its host.
+func rehost(u string, proxy func(string) string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return proxy(u)
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	out := scheme + "://" + proxy(host)
+	if path != "" {
+		out += "/" + path
+	}
+	return out
+}
+
+type result struct {
+	wall, cpu      time.Duration
+	peakMB         float64
+	stdout, stderr []byte
+}
+
+func run(b *testing.B, bin string, env, args []string) result {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		b.Fatalf("nekoctl %s: %v\n%s", strings.Join(args, " "), err, tail(errOut.String()))
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	r := result{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), stdout: out.Bytes(), stderr: errOut.Bytes()}
+	if ru != nil {
+		r.peakMB = float64(ru.Maxrss) / 1024
+	}
+	return r
+}
+
+func tail(s string) string {
+	if len(s) > 3000 {
+		return "..." + s[len(s)-3000:]
+	}
+	return s
+}
+
+// planDoc is the part of `plan -o json` the benchmark reads.
+type planDoc struct {
+	Changes []struct {
+		Address  string `json:"address"`
+		Action   string `json:"action"`
+		Resource struct {
+			Provider, Kind string
+		} `json:"resource"`
+		DependsOn []struct {
+			Provider, Scope, Region, Kind, Name string
+		} `json:"depends_on"`
+		Produces []string        `json:"produces"`
+		After    json.RawMessage `json:"after"`
+	} `json:"changes"`
+}
+
+func countResources(b *testing.B, stdout []byte) (all, kube int) {
+	var p planDoc
+	if err := json.Unmarshal(stdout, &p); err != nil {
+		b.Fatalf("reading the plan: %v", err)
+	}
+	for _, c := range p.Changes {
+		all++
+		if c.Resource.Provider == "kubernetes" {
+			kube++
+		}
+	}
+	return all, kube
+}
+
+func ints(b *testing.B, s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			b.Fatalf("-regions: %v", err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func durations(b *testing.B, s string) []time.Duration {
+	var out []time.Duration
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "0" {
+			out = append(out, 0)
+			continue
+		}
+		d, err := time.ParseDuration(f)
+		if err != nil {
+			b.Fatalf("-rtt: %v", err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func printTable(w *os.File, rows []row) {
+	fmt.Fprintln(w, "| regions | RTT | run | wall | CPU | peak MB | requests CF / Atlas / Kube | Kube requests per object | requests per resource | round trips | writes |")
+	fmt.Fprintln(w, "|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|")
+	for _, r := range rows {
+		trips := "-"
+		if r.rtt > 0 {
+			trips = fmt.Sprintf("%.0f", float64(r.wall)/float64(r.rtt))
+		}
+		perObj, perRes := "-", "-"
+		if r.objects > 0 {
+			perObj = fmt.Sprintf("%.2f", float64(r.kube)/float64(r.objects))
+		}
+		if r.resources > 0 {
+			perRes = fmt.Sprintf("%.2f", float64(r.cf+r.atlas+r.kube)/float64(r.resources))
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %.2f s | %.2f s | %.0f | %d / %d / %d | %s | %s | %s | %d |\n",
+			r.regions, r.rtt, r.phase, r.wall.Seconds(), r.cpu.Seconds(), r.peakMB, r.cf, r.atlas, r.kube, perObj, perRes, trips, r.writes)
+	}
+}
+
+// criticalPath reads the first up's plan and events and finds the slowest
+// chain of changes (each change's own duration, summed along dependencies,
+// explicit or through a value one change produces for another).
+func criticalPath(b *testing.B, regions int, rtt time.Duration, res result) string {
+	var p planDoc
+	if err := json.Unmarshal(res.stdout, &p); err != nil {
+		b.Fatalf("reading the up's plan: %v", err)
+	}
+	type span struct{ start, end time.Time }
+	spans := map[string]*span{}
+	var first, last time.Time
+	for _, line := range bytes.Split(res.stderr, []byte("\n")) {
+		var ev struct {
+			Resource string    `json:"resource"`
+			Type     string    `json:"type"`
+			Time     time.Time `json:"time"`
+		}
+		if json.Unmarshal(line, &ev) != nil || ev.Resource == "" {
+			continue
+		}
+		s := spans[ev.Resource]
+		if s == nil {
+			s = &span{}
+			spans[ev.Resource] = s
+		}
+		switch ev.Type {
+		case "started":
+			s.start = ev.Time
+			if first.IsZero() || ev.Time.Before(first) {
+				first = ev.Time
+			}
+		case "succeeded", "failed":
+			s.end = ev.Time
+			if ev.Time.After(last) {
+				last = ev.Time
+			}
+		}
+	}
+	producer := map[string]string{}
+	for _, c := range p.Changes {
+		for _, k := range c.Produces {
+			producer[k] = c.Address
+		}
+	}
+	deps := map[string][]string{}
+	for _, c := range p.Changes {
+		for _, d := range c.DependsOn {
+			deps[c.Address] = append(deps[c.Address], fmt.Sprintf("%s[%s].%s[%q]", d.Provider, d.Scope, d.Kind, d.Name))
+		}
+		for _, k := range unknownKeys(c.After) {
+			if a, ok := producer[k]; ok && a != c.Address {
+				deps[c.Address] = append(deps[c.Address], a)
+			}
+		}
+	}
+	memo := map[string]time.Duration{}
+	next := map[string]string{}
+	var finish func(a string) time.Duration
+	finish = func(a string) time.Duration {
+		if d, ok := memo[a]; ok {
+			return d
+		}
+		memo[a] = 0
+		var own time.Duration
+		if s := spans[a]; s != nil && !s.start.IsZero() && !s.end.IsZero() {
+			own = s.end.Sub(s.start)
+		}
+		best := time.Duration(0)
+		for _, d := range deps[a] {
+			if f := finish(d); f > best {
+				best, next[a] = f, d
+			}
+		}
+		memo[a] = best + own
+		return memo[a]
+	}
+	var end string
+	var longest time.Duration
+	for a := range spans {
+		if f := finish(a); f > longest {
+			longest, end = f, a
+		}
+	}
+	var chain []string
+	for a := end; a != ""; a = next[a] {
+		chain = append(chain, shortAddr(a))
+	}
+	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
+		chain[i], chain[j] = chain[j], chain[i]
+	}
+	applyWall := last.Sub(first)
+	return fmt.Sprintf("first up, %d regions, RTT %s: wall %.2f s, of which applying %.2f s; critical path %.2f s (%.2fx): %s",
+		regions, rtt, res.wall.Seconds(), applyWall.Seconds(), longest.Seconds(), applyWall.Seconds()/max(longest.Seconds(), 0.001),
+		strings.Join(chain, " → "))
+}
+
+// unknownKeys lists the outputs a planned document waits for.
+func unknownKeys(raw json.RawMessage) []string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if k, ok := x["known_after_apply"].(string); ok && len(x) == 1 {
+				out = append(out, k)
+				return
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// shortAddr keeps a change's provider, region and kind.
+func shortAddr(a string) string {
+	prov, rest, _ := strings.Cut(a, "[")
+	scope, rest, _ := strings.Cut(rest, "]")
+	kind, _, _ := strings.Cut(strings.TrimPrefix(rest, "."), "[")
+	if strings.HasPrefix(scope, "region/") {
+		return prov + "/" + strings.TrimPrefix(scope, "region/") + " " + kind
+	}
+	return prov + " " + kind
+}

@@ -1,0 +1,105 @@
+// Package bench measures nekoctl against emulated services and real API
+// servers placed a chosen round-trip time away (see run.sh).
+package bench
+
+import (
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// delayProxy forwards TCP connections to target, delaying every chunk by
+// half the round-trip time in each direction and the connection itself by
+// one round trip (the TCP handshake), so that a client on loopback sees the
+// service as if it were rtt away.
+type delayProxy struct {
+	ln     net.Listener
+	target string
+	rtt    time.Duration
+	wg     sync.WaitGroup
+}
+
+func startProxy(target string, rtt time.Duration) (*delayProxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &delayProxy{ln: ln, target: target, rtt: rtt}
+	p.wg.Add(1)
+	go p.serve()
+	return p, nil
+}
+
+func (p *delayProxy) Addr() string { return p.ln.Addr().String() }
+
+func (p *delayProxy) Close() {
+	p.ln.Close()
+	p.wg.Wait()
+}
+
+func (p *delayProxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.handle(c)
+	}
+}
+
+func (p *delayProxy) handle(c net.Conn) {
+	defer c.Close()
+	time.Sleep(p.rtt) // SYN, SYN-ACK
+	u, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer u.Close()
+	done := make(chan struct{}, 2)
+	go func() { p.pipe(u, c); done <- struct{}{} }()
+	go func() { p.pipe(c, u); done <- struct{}{} }()
+	<-done
+	<-done
+}
+
+type chunk struct {
+	data []byte
+	at   time.Time
+}
+
+// pipe copies src to dst, each chunk rtt/2 after it was read, in order.
+func (p *delayProxy) pipe(dst, src net.Conn) {
+	defer func() {
+		if tc, ok := dst.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+	}()
+	if p.rtt == 0 {
+		_, _ = io.Copy(dst, src)
+		return
+	}
+	ch := make(chan chunk, 4096)
+	go func() {
+		defer close(ch)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				ch <- chunk{buf[:n], time.Now().Add(p.rtt / 2)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range ch {
+		time.Sleep(time.Until(c.at))
+		if _, err := dst.Write(c.data); err != nil {
+			for range ch { // drain so the reader ends
+			}
+			return
+		}
+	}
+}
