@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/neko-defense/nekoctl/pkg/spec"
+	"github.com/neko-defense/nekoctl/pkg/atlasregions"
 )
 
 // guideGeo are the Cloudflare regions of the guide's three regions.
@@ -48,7 +48,7 @@ spec:
   regions:
 `, name, domain, accountID, regions[0], orgID, atlasURL, name, name, name)
 	var aws []string
-	for _, r := range spec.AtlasRegions["AWS"] {
+	for _, r := range atlasregions.Names("AWS") {
 		if !strings.HasPrefix(r, "US_GOV") {
 			aws = append(aws, r)
 		}
@@ -59,7 +59,8 @@ spec:
 		if i == 0 {
 			b.WriteString("      primary: true\n")
 		}
-		fmt.Fprintf(&b, "      cloud: {provider: aws, region: %s}\n", strings.ToLower(strings.ReplaceAll(ar, "_", "-")))
+		cloud, _ := atlasregions.CloudRegion("AWS", ar)
+		fmt.Fprintf(&b, "      cloud: {provider: aws, region: %s}\n", cloud)
 		fmt.Fprintf(&b, "      kubeContext: %s\n", r)
 		if i < 3 {
 			electable := 1
