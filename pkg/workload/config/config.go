@@ -270,12 +270,22 @@ func (r *reader) list(name string) []string {
 	return out
 }
 
+// prefixes reads CIDRs; a bare address stands for itself alone. A prefix
+// of every address is refused: trusting it would let any client name its
+// own address in CF-Connecting-IP and escape its rate limit.
 func (r *reader) prefixes(name string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range r.list(name) {
 		p, err := netip.ParsePrefix(s)
-		if err != nil {
+		if a, aerr := netip.ParseAddr(s); err != nil && aerr == nil {
+			p, err = a.Unmap().Prefix(a.Unmap().BitLen())
+		}
+		switch {
+		case err != nil:
 			r.fail(name, fmt.Sprintf("has an invalid CIDR %q", s))
+			continue
+		case p.Bits() == 0:
+			r.fail(name, fmt.Sprintf("must not trust every address (%q): name the proxies' ranges", s))
 			continue
 		}
 		out = append(out, p.Masked())

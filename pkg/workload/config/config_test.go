@@ -25,7 +25,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ListenAddr != ":8080" || c.RateLimitPerMinute != 1000 || c.RedisAddr != "" || c.MongoDatabase != "nekodefense" {
+	if c.ListenAddr != ":8080" || c.RateLimitPerMinute != 1000 || c.RedisAddr != "" || c.MongoDatabase != "nekodefense" || len(c.TrustedProxies) != 0 {
 		t.Errorf("defaults: %+v", c)
 	}
 	if diff := cmp.Diff(map[string]User{"admin": {Password: "admin-password-123", Role: "ADMIN"}}, c.Users); diff != "" {
@@ -38,7 +38,7 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadOverrides(t *testing.T) {
 	e := valid()
-	e[EnvTrustedProxies] = "173.245.48.0/20, 2400:cb00::/32"
+	e[EnvTrustedProxies] = "173.245.48.0/20, 2400:cb00::/32,10.244.1.17"
 	e[EnvCORSOrigins] = "https://app.example,http://localhost:3000"
 	e[EnvCacheTTLs] = "honeypotStats=5s,threatActors=0s"
 	e[EnvRateLimit] = "60"
@@ -47,7 +47,7 @@ func TestLoadOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []netip.Prefix{netip.MustParsePrefix("173.245.48.0/20"), netip.MustParsePrefix("2400:cb00::/32")}
+	want := []netip.Prefix{netip.MustParsePrefix("173.245.48.0/20"), netip.MustParsePrefix("2400:cb00::/32"), netip.MustParsePrefix("10.244.1.17/32")}
 	if diff := cmp.Diff(want, c.TrustedProxies, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("trusted proxies (-want +got):\n%s", diff)
 	}
@@ -78,6 +78,9 @@ func TestLoadErrors(t *testing.T) {
 		{"viewer without password", map[string]string{EnvViewerUsername: "viewer"}, []string{"VIEWER_PASSWORD is required"}},
 		{"same user twice", map[string]string{EnvViewerUsername: "admin", EnvViewerPassword: "another-password"}, []string{"VIEWER_USERNAME must differ"}},
 		{"request timeout beyond the write timeout", map[string]string{EnvRequestTimeout: "1m"}, []string{"GRAPHQL_REQUEST_TIMEOUT must be positive and at most 25s"}},
+		{"trusting every address", map[string]string{EnvTrustedProxies: "10.0.0.0/8,0.0.0.0/0, ::/0"}, []string{
+			`TRUSTED_PROXY_CIDRS must not trust every address ("0.0.0.0/0")`, `TRUSTED_PROXY_CIDRS must not trust every address ("::/0")`,
+		}},
 		{"unknown cache class", map[string]string{EnvCacheTTLs: "everything=1m"}, []string{`CACHE_TTLS has an invalid entry "everything=1m"`}},
 	}
 	for _, tt := range tests {
