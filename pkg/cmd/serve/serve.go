@@ -49,9 +49,9 @@ func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Comm
 			API always matches this nekoctl's version.
 
 			Settings come from environment variables (see docs/workload.md):
-			MONGODB_URI, JWT_SECRET, ADMIN_USERNAME and ADMIN_PASSWORD are
-			required, and REDIS_ADDR enables the shared rate limit and the
-			response cache. A missing or invalid value
+			MONGODB_URI, JWT_SECRET (or a JWT key set in JWT_KEYS or
+			JWT_KEYS_FILE), ADMIN_USERNAME and ADMIN_PASSWORD are required, and
+			REDIS_ADDR enables the shared rate limit and the response cache. A missing or invalid value
 			stops start-up with a message naming it; secret values are never shown.
 
 			On SIGTERM the server fails readiness, keeps serving for

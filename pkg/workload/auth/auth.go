@@ -48,9 +48,20 @@ type Account struct {
 	Role     string
 }
 
+// KeySet is the signing keys by key id (the kid header): Current signs,
+// and a token signed by any key of the set verifies. A Current of "" is a
+// single secret without an id: its tokens carry no kid.
+type KeySet struct {
+	Current string
+	Keys    map[string][]byte
+}
+
 // Issuer signs and verifies tokens.
 type Issuer struct {
-	secret   []byte
+	keys KeySet
+	// anyKey verifies tokens without a kid: they come from a server given a
+	// single secret, which may be any key of this set.
+	anyKey   jwt.VerificationKeySet
 	ttl      time.Duration
 	accounts map[string]Account
 	now      func() time.Time
@@ -71,10 +82,14 @@ type verifiedToken struct {
 // maxVerified bounds the memo; past it, the memo starts over.
 const maxVerified = 10_000
 
-// NewIssuer returns an issuer with the given secret, token lifetime and clock.
-func NewIssuer(secret []byte, ttl time.Duration, accounts map[string]Account, now func() time.Time) *Issuer {
+// NewIssuer returns an issuer with the given keys, token lifetime and clock.
+func NewIssuer(keys KeySet, ttl time.Duration, accounts map[string]Account, now func() time.Time) *Issuer {
+	var anyKey jwt.VerificationKeySet
+	for _, k := range keys.Keys {
+		anyKey.Keys = append(anyKey.Keys, k)
+	}
 	return &Issuer{
-		secret: secret, ttl: ttl, accounts: accounts, now: now, verified: map[string]verifiedToken{},
+		keys: keys, anyKey: anyKey, ttl: ttl, accounts: accounts, now: now, verified: map[string]verifiedToken{},
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithIssuer(issuer),
@@ -104,7 +119,11 @@ func (i *Issuer) Login(username, password string) (token string, id Identity, ex
 		Issuer: issuer, Subject: username,
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(expires),
 	}}
-	token, err = jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.secret)
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	if i.keys.Current != "" {
+		t.Header["kid"] = i.keys.Current
+	}
+	token, err = t.SignedString(i.keys.Keys[i.keys.Current])
 	if err != nil {
 		return "", Identity{}, time.Time{}, fmt.Errorf("sign token: %w", err)
 	}
@@ -159,13 +178,28 @@ func bearer(r *http.Request) (string, bool) {
 
 func (i *Issuer) verify(token string) (Identity, time.Time, error) {
 	var c claims
-	if _, err := i.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return i.secret, nil }); err != nil {
+	if _, err := i.parser.ParseWithClaims(token, &c, i.verificationKey); err != nil {
 		return Identity{}, time.Time{}, err
 	}
 	if c.Role != RoleViewer && c.Role != RoleAdmin {
 		return Identity{}, time.Time{}, errors.New("token has no valid role")
 	}
 	return Identity{Username: c.Subject, Role: c.Role}, c.ExpiresAt.Time, nil
+}
+
+// verificationKey is the key a token names in its kid header, or any key
+// of the set for a token without one.
+func (i *Issuer) verificationKey(t *jwt.Token) (any, error) {
+	kid, named := t.Header["kid"]
+	if !named {
+		return i.anyKey, nil
+	}
+	if id, ok := kid.(string); ok && id != "" {
+		if key, ok := i.keys.Keys[id]; ok {
+			return key, nil
+		}
+	}
+	return nil, errors.New("token signed with a key that is not in the key set")
 }
 
 type ctxKey struct{}

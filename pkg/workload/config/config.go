@@ -62,8 +62,8 @@ type Config struct {
 	RedisPassword string
 	RedisDB       int
 
-	JWTSecret []byte
-	JWTTTL    time.Duration
+	JWTKeys KeySet
+	JWTTTL  time.Duration
 	// Users maps user names to their password and role.
 	Users map[string]User
 
@@ -116,7 +116,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		RedisAddr:          r.str(EnvRedisAddr, ""),
 		RedisPassword:      r.str(EnvRedisPassword, ""),
 		RedisDB:            r.intIn(EnvRedisDB, 0, 0, 15),
-		JWTSecret:          []byte(r.required(EnvJWTSecret)),
+		JWTKeys:            r.jwtKeys(),
 		JWTTTL:             r.duration(EnvJWTTTL, time.Hour),
 		RateLimitPerMinute: r.intIn(EnvRateLimit, 1000, 1, 1_000_000_000),
 		TrustedProxies:     r.prefixes(EnvTrustedProxies),
@@ -135,9 +135,6 @@ func Load(getenv func(string) string) (*Config, error) {
 		Users:              map[string]User{},
 	}
 	r.checkMongoURI(c.MongoURI)
-	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < minSecretBytes {
-		r.fail(EnvJWTSecret, fmt.Sprintf("must be at least %d bytes long", minSecretBytes))
-	}
 	if c.RequestTimeout <= 0 || c.RequestTimeout > MaxRequestTimeout {
 		r.fail(EnvRequestTimeout, fmt.Sprintf("must be positive and at most %s (the server's write timeout leaves room to answer)", MaxRequestTimeout))
 	}
@@ -184,8 +181,8 @@ func (c *Config) String() string {
 	if redis == "" {
 		redis = "(none: in-process rate limiting, no cache)"
 	}
-	return fmt.Sprintf("listen=%s mongodb=(set) database=%s redis=%s rateLimit=%d/min trustedProxies=%d corsOrigins=%v maxDepth=%d maxComplexity=%d",
-		c.ListenAddr, c.MongoDatabase, redis, c.RateLimitPerMinute, len(c.TrustedProxies), c.CORSOrigins, c.MaxDepth, c.MaxComplexity)
+	return fmt.Sprintf("listen=%s mongodb=(set) database=%s redis=%s rateLimit=%d/min trustedProxies=%d corsOrigins=%v maxDepth=%d maxComplexity=%d jwtKeys=%d jwtCurrentKey=%q",
+		c.ListenAddr, c.MongoDatabase, redis, c.RateLimitPerMinute, len(c.TrustedProxies), c.CORSOrigins, c.MaxDepth, c.MaxComplexity, len(c.JWTKeys.Keys), c.JWTKeys.Current)
 }
 
 type reader struct {

@@ -92,7 +92,7 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	for name, u := range cfg.Users {
 		users[name] = auth.Account{Password: u.Password, Role: u.Role}
 	}
-	issuer := auth.NewIssuer(cfg.JWTSecret, cfg.JWTTTL, users, o.Now)
+	issuer := auth.NewIssuer(auth.KeySet(cfg.JWTKeys), cfg.JWTTTL, users, o.Now)
 	prefix := "neko:" + o.Version + ":"
 	gql, prefetch := s.graphQL(&graph.Resolver{Store: st, Issuer: issuer, Now: o.Now}, rc, prefix, issuer)
 
