@@ -84,25 +84,30 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown cache class", map[string]string{EnvCacheTTLs: "everything=1m"}, []string{`CACHE_TTLS has an invalid entry "everything=1m"`}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := valid()
-			for k, v := range tt.set {
-				e[k] = v
-			}
-			_, err := Load(env(e))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-			for _, secret := range []string{"pw@", "http://x", "short"} {
-				if strings.Contains(err.Error(), secret) && secret != "short" {
-					t.Errorf("error shows a secret value %q", secret)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantLoadError(t, tt.set, tt.want, "pw@", "http://x") })
+	}
+}
+
+// wantLoadError loads the valid settings changed by set and checks that the
+// error names each of want and quotes none of secrets.
+func wantLoadError(t *testing.T, set map[string]string, want []string, secrets ...string) {
+	t.Helper()
+	e := valid()
+	for k, v := range set {
+		e[k] = v
+	}
+	_, err := Load(env(e))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	for _, secret := range secrets {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error shows a secret value %q", secret)
+		}
 	}
 }

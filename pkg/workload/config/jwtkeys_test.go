@@ -67,25 +67,6 @@ func TestLoadJWTKeysErrors(t *testing.T) {
 		{"missing file", map[string]string{EnvJWTSecret: "", EnvJWTKeysFile: "/nonexistent/jwt-keys.json"}, []string{"JWT_KEYS_FILE cannot be read"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := valid()
-			for k, v := range tt.set {
-				e[k] = v
-			}
-			_, err := Load(env(e))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-			for _, secret := range []string{secret, short, "secret-value-not-json"} {
-				if strings.Contains(err.Error(), secret) {
-					t.Errorf("error shows a secret value %q", secret)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantLoadError(t, tt.set, tt.want, secret, short, "secret-value-not-json") })
 	}
 }
