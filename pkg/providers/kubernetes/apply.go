@@ -44,6 +44,11 @@ func (p *Provider) Apply(ctx context.Context, c plan.Change, out provider.Output
 }
 
 func (p *Provider) apply(ctx context.Context, c plan.Change, out provider.Outputs) error {
+	if c.Conflict != "" {
+		// The command refuses such a plan; never take an object over
+		// without --adopt should one reach here.
+		return fmt.Errorf("%s: not applied: %s", c.Address, c.Conflict)
+	}
 	switch c.Action {
 	case plan.NoOp:
 		return nil
