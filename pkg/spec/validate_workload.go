@@ -23,6 +23,8 @@ func (v *validator) workload() {
 	const p = "spec.workload"
 	if !imageRE.MatchString(w.Image) {
 		v.errorf(p+".image", "%q is not an image reference (repository[:tag][@sha256:digest])", w.Image)
+	} else {
+		v.image()
 	}
 	if !dnsLabelRE.MatchString(w.Namespace) {
 		v.errorf(p+".namespace", "%q is not a valid namespace name", w.Namespace)

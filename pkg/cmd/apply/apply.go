@@ -114,6 +114,11 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
+	if !opts.Provider.Destroy {
+		if err := l.CheckDeployableImage(); err != nil {
+			return err
+		}
+	}
 	planned, err := opts.plan(ctx, eng, l)
 	if err != nil {
 		return err

@@ -67,6 +67,8 @@ func newWorld(t *testing.T) *world {
 		"orgID: 5f0123456789abcdef012345", "orgID: "+atlasemu.DefaultOrgID+"\n    baseURL: "+w.atlas.URL(),
 		"accountID: 0123456789abcdef0123456789abcdef", "accountID: "+cfemu.DefaultAccount,
 		"kubeContext: neko-", "kubeContext: ",
+		// A test binary has no release version: it deploys only a named image.
+		"  workload:\n", "  workload:\n    image: neko-defense/nekoctl:1.0.0@sha256:"+strings.Repeat("ab", 32)+"\n",
 	).Replace(string(src))
 	w.spec = filepath.Join(t.TempDir(), "nekoctl.yaml")
 	if err := os.WriteFile(w.spec, []byte(spec), 0o600); err != nil {

@@ -85,6 +85,11 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 	if err != nil {
 		return err
 	}
+	if !opts.Provider.Offline && !opts.Provider.Destroy {
+		if err := l.CheckDeployableImage(); err != nil {
+			return err
+		}
+	}
 	planned := eng.Plan(ctx, l.Stack.Metadata.Name, opts.Provider)
 	if opts.Output == "markdown" {
 		// A pull-request comment is read without the terminal's stderr.

@@ -2,9 +2,11 @@
 package version
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strconv"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -47,8 +49,9 @@ func NewCmdVersion(f *cmdutil.Factory, runF func(*VersionOptions) error) *cobra.
 func versionRun(opts *VersionOptions) error {
 	out := opts.F.IOStreams.Out
 	info := map[string]string{
-		"version": version.Version, "commit": version.CommitOrVCS(), "date": version.Date,
-		"image": version.Image(), "go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH,
+		"version": cmp.Or(version.Release(), version.Version), "commit": version.CommitOrVCS(), "date": version.Date,
+		"image": version.Image(), "image_pinned": strconv.FormatBool(version.ImagePinned()),
+		"go": runtime.Version(), "platform": runtime.GOOS + "/" + runtime.GOARCH,
 	}
 	if opts.Output == "json" {
 		enc := json.NewEncoder(out)
@@ -59,6 +62,10 @@ func versionRun(opts *VersionOptions) error {
 	if info["date"] != "" {
 		fmt.Fprintf(out, ", built %s", info["date"])
 	}
-	fmt.Fprintf(out, ", %s, %s)\nworkload image: %s\n", info["go"], info["platform"], info["image"])
+	fmt.Fprintf(out, ", %s, %s)\nworkload image: %s", info["go"], info["platform"], info["image"])
+	if !version.ImagePinned() {
+		fmt.Fprint(out, " (a moving tag: without a release version, plan and up deploy only an image spec.workload.image names)")
+	}
+	fmt.Fprintln(out)
 	return nil
 }

@@ -45,6 +45,7 @@ type values struct {
 	Stack, Region, Namespace, App string
 	ApplySetID                    string
 	Image                         string
+	ImagePullPolicy               string
 	TLSSecret                     string
 	TLS                           bool
 	Config                        []kv
@@ -154,7 +155,7 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 	sl := slots{}
 	v := &values{
 		Stack: st.Metadata.Name, Region: region, Namespace: w.Namespace, App: AppName,
-		ApplySetID: ApplySetID(st), Image: w.Image, TLSSecret: tlsSecret,
+		ApplySetID: ApplySetID(st), Image: w.Image, ImagePullPolicy: spec.ImagePullPolicy(w.Image), TLSSecret: tlsSecret,
 		TLS:       spec.On(st.Spec.Cloudflare.OriginCert.Enabled),
 		SecretEnv: w.Secrets, Resources: r.Resources, Replicas: r.Replicas, Targets: r.Autoscaling,
 		Hostnames: st.Spec.FQDNs(),
