@@ -98,8 +98,12 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 	err = Render(opts.F, planned, opts.Output, printer.TextOptions{
 		Color: opts.F.IOStreams.ColorEnabled(), ShowUnchanged: opts.ShowUnchanged, Compact: opts.Compact,
 	}, opts.DetailedExitCode)
-	if p := planned.Plan; opts.Output == "text" && p.HasChanges() && !p.HasErrors() {
-		fmt.Fprintln(opts.F.IOStreams.Out, cost.PlanSummary(l.Stack, p))
+	if p := planned.Plan; opts.Output != "json" && p.HasChanges() && !p.HasErrors() {
+		line := cost.PlanSummary(l.Stack, p)
+		if opts.Output == "markdown" {
+			line = "\n" + line // its own paragraph, not part of a quote above
+		}
+		fmt.Fprintln(opts.F.IOStreams.Out, line)
 	}
 	if opts.Out != "" {
 		if serr := save(opts, l, planned.Plan); serr != nil {
