@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
+	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/iostreams"
 	"github.com/neko-defense/nekoctl/pkg/version"
 )
 
-// up from a source build refuses to deploy the moving default image, with
-// credentials in place and before any request is sent.
-func TestUpRefusesTheMovingDefaultImageBeforeContactingAnything(t *testing.T) {
+// A source build's default image is the moving "latest" tag: plan and up
+// refuse it with credentials in place, before any request is sent.
+func TestPlanAndUpRefuseTheMovingDefaultImageBeforeContactingAnything(t *testing.T) {
 	if version.ImagePinned() {
 		t.Skip("this test binary carries a release version")
 	}
@@ -31,17 +32,30 @@ func TestUpRefusesTheMovingDefaultImageBeforeContactingAnything(t *testing.T) {
 		"MONGODB_ATLAS_PUBLIC_API_KEY": "public", "MONGODB_ATLAS_PRIVATE_API_KEY": "private",
 		"KUBECONFIG": filepath.Join(t.TempDir(), "none"),
 	}
-	f := factory.New()
-	ios, _, out, _ := iostreams.Test()
-	f.IOStreams = ios
-	f.Getenv = func(k string) string { return env[k] }
-	o := &ApplyOptions{F: f, Yes: true}
-	o.File, o.Output, o.Parallelism = "../../../examples/global.yaml", "text", 4
-	err := applyRun(context.Background(), o)
-	if err == nil || !strings.Contains(err.Error(), "set spec.workload.image") {
-		t.Fatalf("want the moving default image refused, got %v", err)
-	}
-	if n := requests.Load(); n != 0 || out.Len() != 0 {
-		t.Errorf("%d request(s) sent and %q printed before the refusal", n, out.String())
+	const file = "../../../examples/global.yaml"
+	for _, cmd := range []string{"plan", "up"} {
+		t.Run(cmd, func(t *testing.T) {
+			f := factory.New()
+			ios, _, out, _ := iostreams.Test()
+			f.IOStreams = ios
+			f.Getenv = func(k string) string { return env[k] }
+			var err error
+			if cmd == "plan" {
+				c := plan.NewCmdPlan(f, nil)
+				c.SilenceErrors, c.SilenceUsage = true, true
+				c.SetArgs([]string{"-f", file})
+				err = c.ExecuteContext(context.Background())
+			} else {
+				o := &ApplyOptions{F: f, Yes: true}
+				o.File, o.Output, o.Parallelism = file, "text", 4
+				err = applyRun(context.Background(), o)
+			}
+			if err == nil || !strings.Contains(err.Error(), "set spec.workload.image") || !strings.Contains(err.Error(), "neko-defense/nekoctl:latest") {
+				t.Fatalf("want the moving default image refused, got %v", err)
+			}
+			if n := requests.Load(); n != 0 || out.Len() != 0 {
+				t.Errorf("%d request(s) sent and %q printed before the refusal", n, out.String())
+			}
+		})
 	}
 }

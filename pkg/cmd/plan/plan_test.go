@@ -4,18 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/neko-defense/nekoctl/internal/golden"
 	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	"github.com/neko-defense/nekoctl/pkg/iostreams"
-	"github.com/neko-defense/nekoctl/pkg/version"
 )
 
 func offlinePlan(t *testing.T, output string, detailed bool) (string, string, error) {
@@ -92,37 +87,5 @@ func TestPlanWithoutCredentialsFailsBeforeContactingAnything(t *testing.T) {
 	err := planRun(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), "CLOUDFLARE_API_TOKEN") || !strings.Contains(err.Error(), "MONGODB_ATLAS") {
 		t.Fatalf("want errors naming both missing credentials, got %v", err)
-	}
-}
-
-// A source build's default image is the moving "latest" tag: an online plan
-// refuses it with credentials in place, before any request is sent.
-func TestOnlinePlanRefusesTheMovingDefaultImageBeforeContactingAnything(t *testing.T) {
-	if version.ImagePinned() {
-		t.Skip("this test binary carries a release version")
-	}
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		http.Error(w, "not expected", http.StatusTeapot)
-	}))
-	defer srv.Close()
-	env := map[string]string{
-		"CLOUDFLARE_API_TOKEN": "token", "CLOUDFLARE_BASE_URL": srv.URL,
-		"MONGODB_ATLAS_PUBLIC_API_KEY": "public", "MONGODB_ATLAS_PRIVATE_API_KEY": "private",
-		"KUBECONFIG": filepath.Join(t.TempDir(), "none"),
-	}
-	f := factory.New()
-	ios, _, _, _ := iostreams.Test()
-	f.IOStreams = ios
-	f.Getenv = func(k string) string { return env[k] }
-	opts := &PlanOptions{F: f}
-	opts.File, opts.Output, opts.Parallelism = "../../../examples/global.yaml", "text", 4
-	err := planRun(context.Background(), opts)
-	if err == nil || !strings.Contains(err.Error(), "spec.workload.image") || !strings.Contains(err.Error(), "neko-defense/nekoctl:latest") {
-		t.Fatalf("want the moving default image refused, got %v", err)
-	}
-	if n := requests.Load(); n != 0 {
-		t.Errorf("%d request(s) sent before the refusal", n)
 	}
 }
