@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/neko-defense/nekoctl/pkg/cmd/output"
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmd/show"
 	plans "github.com/neko-defense/nekoctl/pkg/plan"
@@ -25,7 +27,7 @@ func (w *world) cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	f, out, errOut := w.factory()
 	root := &cobra.Command{Use: "nekoctl", SilenceErrors: true, SilenceUsage: true}
-	root.AddCommand(plan.NewCmdPlan(f, nil), NewCmdUp(f, nil), NewCmdDown(f, nil), show.NewCmdShow(f, nil))
+	root.AddCommand(plan.NewCmdPlan(f, nil), NewCmdUp(f, nil), NewCmdDown(f, nil), show.NewCmdShow(f, nil), output.NewCmdOutput(f, nil))
 	root.SetArgs(plan.NormalizeOutFlag(args))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -73,6 +75,8 @@ func TestSavedPlanJourney(t *testing.T) {
 	if out, err := w.cli(t, "plan", "-f", w.spec, "--detailed-exitcode"); err != nil {
 		t.Fatalf("the plan after up FILE is not empty (%v):\n%s", err, out)
 	}
+
+	checkOutputs(t, w)
 
 	out, err = w.cli(t, "up", first, "--yes")
 	if err == nil || !strings.Contains(err.Error(), "the saved plan is stale, nothing was applied") ||
@@ -149,5 +153,68 @@ func TestSavedPlanJourney(t *testing.T) {
 	}
 	if _, err := w.cli(t, "up", destroy, "--yes"); err == nil || !strings.Contains(err.Error(), "stale") {
 		t.Errorf("a second up of the destroy plan was not refused as stale: %v", err)
+	}
+}
+
+// checkOutputs reads the outputs of the stack that is up: every value
+// comes from a live read, and secrets print only when asked for by name.
+func checkOutputs(t *testing.T, w *world) {
+	t.Helper()
+	ctx := context.Background()
+	auth, err := w.kube.Clientset("us-east").CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-auth", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	atlasSecret, err := w.kube.Clientset("us-east").CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-atlas", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{string(auth.Data["ADMIN_PASSWORD"]), string(atlasSecret.Data["MONGODB_PASSWORD"]), string(atlasSecret.Data["MONGODB_URI"])}
+
+	out, err := w.cli(t, "output", "-f", w.spec)
+	if err != nil {
+		t.Fatalf("output: %v\n%s", err, out)
+	}
+	out = regexp.MustCompile(` +=`).ReplaceAllString(out, " =") // the names are aligned
+	for _, want := range []string{
+		`url = "https://api.nekodefense.example"`,
+		`regions.us-east.address = "198.51.100.10"`,
+		`regions.asia-pacific.address = "198.51.100.12"`,
+		`regions.eu-west.image = "neko-defense/nekoctl:latest"`,
+		`regions.eu-west.admin_password = (sensitive)`,
+		`regions.eu-west.grafana_dashboard = "ConfigMap neko-defense/neko-api-dashboard (uid neko-api)"`,
+		`regions.eu-west.alert_rules = "PrometheusRule neko-defense/neko-api"`,
+		`load_balancer.hostname = "api.nekodefense.example"`,
+		`load_balancer.fallback_pool = "us-east"`,
+		`pools.eu-west.origins = ["198.51.100.11"]`,
+		`atlas.primary_region = "us-east (AWS/US_EAST_1)"`,
+		`atlas.hosts = "mongodb+srv://`,
+		`db_password = (sensitive)`,
+		`mongodb_uri = (sensitive)`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	for _, s := range secrets {
+		if s == "" || strings.Contains(out, s) {
+			t.Errorf("output holds a secret or the secret is empty (%d characters):\n%s", len(s), out)
+		}
+	}
+
+	out, err = w.cli(t, "output", "-f", w.spec, "regions.us-east.admin_password", "--show-sensitive")
+	if err != nil || !strings.HasPrefix(out, string(auth.Data["ADMIN_PASSWORD"])+"\n/") { // then stderr's warnings
+		t.Errorf("output NAME --show-sensitive printed something else than exactly the value (%v)", err)
+	}
+	out, err = w.cli(t, "output", "-f", w.spec, "regions.eu-west", "-o", "json")
+	if err != nil || !strings.Contains(out, `"regions.eu-west.address": "198.51.100.11"`) || !strings.Contains(out, `"regions.eu-west.admin_password": "(sensitive)"`) ||
+		strings.Contains(out, "us-east") {
+		t.Errorf("output PREFIX -o json: %v\n%s", err, out)
+	}
+	if _, err := w.cli(t, "output", "-f", w.spec, "--show-sensitive"); err == nil || !strings.Contains(err.Error(), "needs the NAME") {
+		t.Errorf("--show-sensitive without a name: %v", err)
+	}
+	if _, err := w.cli(t, "output", "-f", w.spec, "regions", "--show-sensitive"); err == nil || !strings.Contains(err.Error(), "prints one value") {
+		t.Errorf("--show-sensitive of many values: %v", err)
 	}
 }

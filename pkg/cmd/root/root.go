@@ -14,6 +14,7 @@ import (
 
 	"github.com/neko-defense/nekoctl/pkg/cmd/apply"
 	costcmd "github.com/neko-defense/nekoctl/pkg/cmd/cost"
+	"github.com/neko-defense/nekoctl/pkg/cmd/output"
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmd/render"
 	"github.com/neko-defense/nekoctl/pkg/cmd/schema"
@@ -64,6 +65,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
 		show.NewCmdShow(f, nil),
+		output.NewCmdOutput(f, nil),
 		serve.NewCmdServe(f, nil),
 	)
 	cmd.InitDefaultCompletionCmd()
