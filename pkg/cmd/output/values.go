@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/neko-defense/nekoctl/pkg/engine"
@@ -152,18 +153,13 @@ func primaryRegion(st *spec.Stack, cluster plan.Document) string {
 	return best
 }
 
+// number reads a priority whatever numeric type the document holds.
 func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
+	if v == nil {
+		return 0, false
 	}
-	return 0, false
+	f, err := strconv.ParseFloat(fmt.Sprint(v), 64)
+	return f, err == nil
 }
 
 // hostOf is the cluster's address from the connection string, without the
