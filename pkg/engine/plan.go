@@ -79,6 +79,9 @@ func (e *Engine) Plan(ctx context.Context, stack string, opts provider.Options) 
 			learned[i] = d.Diagnostics()
 		}
 	})
+	if !opts.Offline && !opts.Destroy {
+		e.check(ctx, p, failed)
+	}
 	for i, err := range failed {
 		p.Changes = append(p.Changes, planned[i]...)
 		p.Diagnostics = append(p.Diagnostics, learned[i]...)

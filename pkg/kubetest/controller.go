@@ -287,8 +287,9 @@ func (e *Env) SetGatewayAddress(ctx context.Context, region, namespace, name, ad
 	return err
 }
 
-// CreateGateway creates a namespace and a Gateway with one HTTPS listener
-// and sets its status address.
+// CreateGateway creates a namespace and a platform Gateway with an HTTP
+// listener and an HTTPS listener on 443 for every host, and sets its
+// status address.
 func (e *Env) CreateGateway(ctx context.Context, region, namespace, name, addr string) error {
 	cs := e.Clientset(region)
 	_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{})
@@ -301,8 +302,16 @@ func (e *Env) CreateGateway(ctx context.Context, region, namespace, name, addr s
 		"metadata": map[string]any{"name": name, "namespace": namespace},
 		"spec": map[string]any{
 			"gatewayClassName": "test",
-			"listeners": []any{map[string]any{"name": "http", "port": int64(80), "protocol": "HTTP",
-				"allowedRoutes": map[string]any{"namespaces": map[string]any{"from": "All"}}}},
+			"listeners": []any{
+				map[string]any{"name": "http", "port": int64(80), "protocol": "HTTP",
+					"allowedRoutes": map[string]any{"namespaces": map[string]any{"from": "All"}}},
+				// HTTPS for every host with the origin certificate of the
+				// default workload namespace, granted by nekoctl's ReferenceGrant.
+				map[string]any{"name": "https", "port": int64(443), "protocol": "HTTPS",
+					"tls": map[string]any{"mode": "Terminate", "certificateRefs": []any{map[string]any{
+						"group": "", "kind": "Secret", "name": "neko-api-origin-tls", "namespace": "neko-defense"}}},
+					"allowedRoutes": map[string]any{"namespaces": map[string]any{"from": "All"}}},
+			},
 		},
 	}}
 	_, err = e.Dynamic(region).Resource(gvr).Namespace(namespace).Create(ctx, gw, metav1.CreateOptions{})

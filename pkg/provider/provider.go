@@ -101,6 +101,20 @@ type Statuser interface {
 	Status(ctx context.Context) ([]Health, error)
 }
 
+// Checker is implemented by providers that look, while planning, at what
+// they depend on but do not own (a platform Gateway, an Ingress class) and
+// report what would keep the stack from serving. It must not modify anything.
+type Checker interface {
+	Check(ctx context.Context) []plan.Diagnostic
+}
+
+// Verifier is implemented by providers that prove, at the end of `up`, that
+// what was applied serves (a route accepted by its Gateway, an answer from
+// the public address). The error names what does not.
+type Verifier interface {
+	Verify(ctx context.Context) error
+}
+
 // Health is one line of `nekoctl status`.
 type Health struct {
 	Address plan.Address `json:"address"`

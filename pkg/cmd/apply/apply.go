@@ -128,7 +128,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return err
 	}
 	if !planned.Plan.HasChanges() {
-		return nil
+		return opts.verify(ctx, eng)
 	}
 	question := "Apply these changes?"
 	if opts.Provider.Destroy {
@@ -143,5 +143,8 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		done = len(res.Outcomes) - failed - skipped
 		fmt.Fprintf(f.IOStreams.ErrOut, "\nApplied %d change(s), %d failed, %d skipped.\n", done, failed, skipped)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return opts.verify(ctx, eng)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -527,10 +528,24 @@ func TestIngressExposure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !healthLine(health, "IngressClass", "Failing", "does not exist") {
+		t.Errorf("status without the IngressClass: %+v", health)
+	}
+	class := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "nginx"},
+		Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}}
+	if _, err := env.Clientset(region).NetworkingV1().IngressClasses().Create(ctx, class, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	if health, err = p.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, h := range health {
 		if !h.Healthy {
 			t.Errorf("status: %s %s %s", h.Address, h.State, h.Detail)
 		}
+	}
+	if !healthLine(health, "Ingress", "OK", "TLS with the origin certificate for api.nekodefense.example, www.api.nekodefense.example") {
+		t.Errorf("status lacks the Ingress TLS check: %+v", health)
 	}
 	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
 	assertNothingOwned(t, region, "ingress")

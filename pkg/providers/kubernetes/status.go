@@ -9,7 +9,8 @@ import (
 )
 
 // Status reports the rollout state of the region's Deployments and
-// StatefulSets and its public address.
+// StatefulSets, its public address, how it is exposed and what its origin
+// answers.
 func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 	if err := p.clients(); err != nil {
 		return nil, err
@@ -45,5 +46,5 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 		}
 	}
 	out = append(out, h)
-	return out, nil
+	return append(out, p.servingHealth(ctx)...), nil
 }
