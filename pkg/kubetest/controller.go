@@ -87,6 +87,8 @@ func (c *Controller) start() {
 	c.cancel, c.done = cancel, make(chan struct{})
 	go func() {
 		defer close(c.done)
+		gw := c.gatewayLoop(ctx)
+		defer func() { <-gw }()
 		t := time.NewTicker(300 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -126,7 +128,6 @@ func (c *Controller) reconcile(ctx context.Context, region string) {
 			c.statefulSet(ctx, region, cs, &ss.Items[i])
 		}
 	}
-	c.gatewayAPI(ctx, region)
 }
 
 func (c *Controller) deployment(ctx context.Context, region string, cs kubernetes.Interface, d *appsv1.Deployment) {

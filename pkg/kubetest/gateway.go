@@ -70,6 +70,29 @@ func (c *Controller) gatewayAddr(key string) string {
 	return c.gw.addrs[key]
 }
 
+// gatewayLoop answers the Gateway API in every region on its own ticker, so
+// that it never delays the namespaces' default ServiceAccounts; the
+// returned channel closes when ctx ends and the loop has stopped.
+func (c *Controller) gatewayLoop(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(300 * time.Millisecond)
+		defer t.Stop()
+		for {
+			for _, r := range c.env.Regions {
+				c.gatewayAPI(ctx, r)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return done
+}
+
 // gatewayAPI reports Gateway addresses and HTTPRoute status in a region.
 func (c *Controller) gatewayAPI(ctx context.Context, region string) {
 	dc := dynamic.NewForConfigOrDie(c.env.quietConfig(region))

@@ -54,6 +54,7 @@ func (c *Cloudflare) applyDefaults(s *Spec) {
 	setStr(&c.SSL.MinTLSVersion, "1.2")
 	setBool(&c.SSL.AlwaysUseHTTPS, true)
 	setBool(&c.SSL.AutomaticHTTPSRewrites, true)
+	setBool(&c.SSL.AuthenticatedOriginPulls, true)
 	setStr(&c.Caching.Level, "standard")
 	setDur(&c.Caching.BrowserTTL, 4*time.Hour)
 	setBool(&c.Caching.AlwaysOnline, true)

@@ -62,6 +62,9 @@ type SSL struct {
 	MinTLSVersion          string `json:"minTLSVersion,omitempty" jsonschema:"enum=1.0,enum=1.1,enum=1.2,enum=1.3"`
 	AlwaysUseHTTPS         *bool  `json:"alwaysUseHTTPS,omitempty"`
 	AutomaticHTTPSRewrites *bool  `json:"automaticHTTPSRewrites,omitempty"`
+	// AuthenticatedOriginPulls: origins accept only clients holding
+	// Cloudflare's origin-pull certificate (default true).
+	AuthenticatedOriginPulls *bool `json:"authenticatedOriginPulls,omitempty"`
 }
 
 // Caching holds the zone's cache settings in the dashboard's words.

@@ -75,6 +75,9 @@ func (v *validator) workload() {
 	default:
 		v.errorf(p+".exposure.type", "%q must be gateway or ingress", w.Exposure.Type)
 	}
+	if !On(v.st.Spec.Cloudflare.SSL.AuthenticatedOriginPulls) {
+		v.warnf("spec.cloudflare.ssl.authenticatedOriginPulls", "is off: every region's origin accepts any client, so anyone who finds its address bypasses Cloudflare's WAF, rate limits and cache")
+	}
 	for i, c := range w.Exposure.TrustedProxyCIDRs {
 		if _, err := netip.ParsePrefix(c); err != nil {
 			v.errorf(fmt.Sprintf("%s.exposure.trustedProxyCIDRs[%d]", p, i), "%q is not a CIDR range", c)

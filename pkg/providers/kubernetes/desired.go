@@ -54,6 +54,12 @@ func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.R
 			}
 		case "Gateway":
 			r.DependsOn = append(r.DependsOn, p.address("Secret", ns, tlsSecret))
+			if hasOriginPull(docs, "ConfigMap") {
+				r.DependsOn = append(r.DependsOn, p.address("ConfigMap", ns, originPullName))
+			}
+		}
+		if kind == "Ingress" && hasOriginPull(docs, "Secret") {
+			r.DependsOn = append(r.DependsOn, p.address("Secret", ns, originPullName))
 		}
 		out = append(out, r)
 	}
@@ -77,4 +83,14 @@ func (p *Provider) address(kind, namespace, name string) plan.Address {
 // as changing when a new one is issued) (provider.PlanInputs).
 func (p *Provider) PlanInputs() []string {
 	return []string{provider.OutMongoURI, provider.OutDBPassword, provider.OutOriginCert, provider.OutOriginKey}
+}
+
+// hasOriginPull reports whether the documents hold the origin-pull CA as kind.
+func hasOriginPull(docs []plan.Document, kind string) bool {
+	for _, d := range docs {
+		if kindOf(d) == kind && nameOf(d) == originPullName {
+			return true
+		}
+	}
+	return false
 }

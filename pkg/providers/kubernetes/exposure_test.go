@@ -143,7 +143,8 @@ func TestOwnedGatewayChecks(t *testing.T) {
 	text := diagnosticsText(newProvider(t, st, region, nil).Check(context.Background()))
 	for _, want := range []string{"listener https serves api.nekodefense.example on 443 with the origin certificate",
 		"listener https-www-api serves www.api.nekodefense.example on 443 with the origin certificate",
-		"HTTPRoute owned-checks/neko-api: accepted by owned-checks/public-gateway"} {
+		"HTTPRoute owned-checks/neko-api: accepted by owned-checks/public-gateway",
+		"requires client certificates on 443 signed by ConfigMap owned-checks/" + originPullName} {
 		if !strings.Contains(text, want) {
 			t.Errorf("plan after up lacks %q:\n%s", want, text)
 		}

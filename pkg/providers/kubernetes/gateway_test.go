@@ -84,6 +84,49 @@ func TestRenderOwnedGateway(t *testing.T) {
 	if !strings.Contains(string(out), "type: RequestRedirect") {
 		t.Error("no RequestRedirect filter")
 	}
+	refs, _, _ = unstructured.NestedSlice(gw.Object, "spec", "tls", "frontend", "default", "validation", "caCertificateRefs")
+	mode, _, _ := unstructured.NestedString(gw.Object, "spec", "tls", "frontend", "default", "validation", "mode")
+	if len(refs) != 1 || refs[0].(map[string]any)["kind"] != "ConfigMap" || refs[0].(map[string]any)["name"] != originPullName || mode != "AllowValidOnly" {
+		t.Errorf("HTTPS listeners do not require Cloudflare's client certificate: refs %v, mode %q", refs, mode)
+	}
+	var ca string
+	for _, o := range objs {
+		if o.GetKind() == "ConfigMap" && o.GetName() == originPullName {
+			ca, _, _ = unstructured.NestedString(o.Object, "data", "ca.crt")
+		}
+	}
+	if ca != cloudflareOriginPullCA {
+		t.Errorf("ConfigMap %s does not hold Cloudflare's origin-pull CA: %q", originPullName, ca)
+	}
+
+	st.Spec.Cloudflare.SSL.AuthenticatedOriginPulls = ptrTo(false)
+	off, err := Render(st, "us-east", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(off), "frontend:") || strings.Contains(string(off), originPullName) {
+		t.Error("authenticatedOriginPulls: false still requires a client certificate")
+	}
+}
+
+// TestRenderIngressOriginPull: Ingress exposure asks the controller for
+// Cloudflare's client certificate, with the CA in a Secret.
+func TestRenderIngressOriginPull(t *testing.T) {
+	st := testStack()
+	st.Spec.Workload.Exposure.Type = "ingress"
+	out, err := Render(st, "eu-west", provider.NewOutputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"nginx.ingress.kubernetes.io/auth-tls-secret: neko-defense/" + originPullName,
+		`nginx.ingress.kubernetes.io/auth-tls-verify-client: "on"`,
+		"name: " + originPullName,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("render lacks %q", want)
+		}
+	}
 }
 
 // TestOwnedGatewayLifecycle: an owned Gateway is created before its routes

@@ -38,6 +38,9 @@ const (
 	atlasSecret = AppName + "-atlas"
 	authSecret  = AppName + "-auth"
 	tlsSecret   = AppName + "-origin-tls"
+	// originPullName holds Cloudflare's origin-pull CA: a ConfigMap for the
+	// Gateway, a Secret for the Ingress controller.
+	originPullName = AppName + "-origin-pull-ca"
 )
 
 // values is what the templates see.
@@ -87,6 +90,13 @@ type exposureValues struct {
 	OwnedGateway bool
 	Listeners    []listener
 	HTTPListener string
+	// OriginPull: the origin requires Cloudflare's origin-pull client
+	// certificate, whose CA is in ConfigMap (Gateway) or Secret (Ingress)
+	// OriginPullName.
+	OriginPull         bool
+	OriginPullName     string
+	OriginPullCA       string
+	OriginPullSecretCA string
 }
 
 // listener is one HTTPS listener of an owned Gateway.
@@ -174,6 +184,12 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 		ControllerNamespace: e.Gateway.Namespace}
 	if e.Type == "ingress" {
 		v.Exposure.ControllerNamespace = e.Ingress.ControllerNamespace
+	}
+	if v.TLS && spec.On(st.Spec.Cloudflare.SSL.AuthenticatedOriginPulls) {
+		v.Exposure.OriginPull, v.Exposure.OriginPullName = true, originPullName
+		v.Exposure.OriginPullCA = cloudflareOriginPullCA
+		// Secret data is compared as sensitive: the (public) CA goes the same way.
+		v.Exposure.OriginPullSecretCA = sl.add("origin-pull-ca", plan.NewSensitive(cloudflareOriginPullCA))
 	}
 	if e.Type == "gateway" && spec.On(e.Gateway.Create) {
 		v.Exposure.OwnedGateway, v.Exposure.HTTPListener = true, spec.OwnedGatewayHTTPListener
