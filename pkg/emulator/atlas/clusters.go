@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -86,6 +87,7 @@ func (s *Server) createCluster(_ http.ResponseWriter, r *http.Request) (int, any
 	cl := &cluster{doc: c, until: s.now().Add(s.opts.CreateDuration)}
 	if on(c.BackupEnabled) {
 		cl.schedule = s.defaultSchedule(&c)
+		s.snapshot(cl, "onDemand") // Atlas takes a first snapshot of a new cluster
 	}
 	p.clusters[c.Name] = cl
 	return http.StatusCreated, c
@@ -183,7 +185,7 @@ func (s *Server) updateCluster(_ http.ResponseWriter, r *http.Request) (int, any
 }
 
 func (s *Server) deleteCluster(_ http.ResponseWriter, r *http.Request) (int, any) {
-	_, c, st, body := s.cluster(r)
+	p, c, st, body := s.cluster(r)
 	if c == nil {
 		return st, body
 	}
@@ -194,6 +196,18 @@ func (s *Server) deleteCluster(_ http.ResponseWriter, r *http.Request) (int, any
 	if c.doc.StateName == StateDeleting {
 		return badRequest("CLUSTER_ALREADY_REQUESTED_DELETION", "The cluster is already being deleted.", c.doc.Name)
 	}
+	retain := false
+	if v := r.URL.Query().Get("retainBackups"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return badRequest("INVALID_QUERY_PARAMETER", fmt.Sprintf("Invalid value %q for retainBackups.", v), "retainBackups")
+		}
+		retain = b
+	}
+	if retain && len(c.snapshots) > 0 {
+		p.retained[c.doc.Name] = append(p.retained[c.doc.Name], c.snapshots...)
+	}
+	c.snapshots = nil
 	c.doc.StateName, c.until = StateDeleting, s.now().Add(s.opts.DeleteDuration)
 	return http.StatusAccepted, nil
 }

@@ -95,4 +95,9 @@ type cluster struct {
 	doc      Cluster
 	until    time.Time
 	schedule *Schedule
+	// snapshots are the cluster's backups, newest last; restores its jobs.
+	snapshots []Snapshot
+	restores  []*RestoreJob
+	// primaryRestarts counts failover tests started.
+	primaryRestarts int
 }

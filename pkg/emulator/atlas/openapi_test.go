@@ -133,6 +133,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"/groups/" + gid + "/databaseUsers", "PaginatedApiAtlasDatabaseUser"},
 		{"/groups/" + gid + "/accessList", "PaginatedNetworkAccess"},
 		{"/groups/" + gid + "/accessList/10.0.0.0%2F8", "NetworkPermissionEntry"},
+		{"/groups/" + gid + "/clusters/neko/backup/snapshots", "PaginatedCloudBackupReplicaSet"},
+		{"/groups/" + gid + "/clusters/neko/backup/restoreJobs", "PaginatedCloudBackupRestoreJob"},
 		{"/groups/" + gid + "/clusters/missing", "ApiError"},
 	} {
 		t.Run(tc.schema+tc.path[strings.LastIndex(tc.path, "/"):], func(t *testing.T) {

@@ -22,6 +22,8 @@ type project struct {
 	clusters map[string]*cluster
 	users    map[string]*User // by databaseName/username
 	access   map[string]*AccessEntry
+	// retained holds the snapshots of clusters deleted with retainBackups.
+	retained map[string][]Snapshot
 }
 
 // SeedProject creates a project directly and returns its id.
@@ -58,7 +60,8 @@ func (s *Server) addProject(name, orgID string, tags []Tag) *project {
 	}
 	p := &project{Project: Project{Created: s.now().UTC().Format(time.RFC3339), ID: s.newID(), Links: []any{},
 		Name: name, OrgID: orgID, Tags: tags},
-		clusters: map[string]*cluster{}, users: map[string]*User{}, access: map[string]*AccessEntry{}}
+		clusters: map[string]*cluster{}, users: map[string]*User{}, access: map[string]*AccessEntry{},
+		retained: map[string][]Snapshot{}}
 	s.projects[p.ID] = p
 	return p
 }
@@ -159,6 +162,9 @@ func (s *Server) deleteProject(_ http.ResponseWriter, r *http.Request) (int, any
 	if len(p.clusters) > 0 {
 		return conflict("CANNOT_CLOSE_GROUP_ACTIVE_ATLAS_CLUSTERS",
 			"Cannot close group while it has active clusters. Terminate all clusters first.")
+	}
+	if len(p.retained) > 0 {
+		return badRequest("VALIDATION_ERROR", "Cannot close group while it holds retained backup snapshots. Delete them first.")
 	}
 	delete(s.projects, p.ID)
 	return http.StatusNoContent, nil

@@ -91,8 +91,8 @@ type Server struct {
 	// badChallenges is how many coming 401s carry a malformed challenge.
 	badChallenges int
 	faults        []*Fault
-	latency   time.Duration
-	idSeq     int
+	latency       time.Duration
+	idSeq         int
 }
 
 // New starts an emulator. Close it when done (t.Cleanup(s.Close)).
@@ -354,6 +354,11 @@ func (s *Server) routes() http.Handler {
 	s.route(mux, "GET", "/groups/{groupId}/clusters/provider/regions", s.providerRegions)
 	s.route(mux, "GET", "/groups/{groupId}/clusters/{clusterName}/backup/schedule", s.getSchedule)
 	s.route(mux, "PATCH", "/groups/{groupId}/clusters/{clusterName}/backup/schedule", s.updateSchedule)
+	s.route(mux, "GET", "/groups/{groupId}/clusters/{clusterName}/backup/snapshots", s.listSnapshots)
+	s.route(mux, "GET", "/groups/{groupId}/clusters/{clusterName}/backup/restoreJobs", s.listRestoreJobs)
+	s.route(mux, "POST", "/groups/{groupId}/clusters/{clusterName}/backup/restoreJobs", s.createRestoreJob)
+	s.route(mux, "GET", "/groups/{groupId}/clusters/{clusterName}/backup/restoreJobs/{restoreJobId}", s.getRestoreJob)
+	s.route(mux, "POST", "/groups/{groupId}/clusters/{clusterName}/restartPrimaries", s.restartPrimaries)
 
 	s.route(mux, "GET", "/groups/{groupId}/databaseUsers", s.listUsers)
 	s.route(mux, "POST", "/groups/{groupId}/databaseUsers", s.createUser)

@@ -19,8 +19,8 @@ type User struct {
 	X509Type     string `json:"x509Type,omitempty"`
 	AwsIAMType   string `json:"awsIAMType,omitempty"`
 	LdapAuthType string `json:"ldapAuthType,omitempty"`
-	Labels       []Tag   `json:"labels"`
-	Links        []any   `json:"links"`
+	Labels       []Tag  `json:"labels"`
+	Links        []any  `json:"links"`
 }
 
 type Role struct {

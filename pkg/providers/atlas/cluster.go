@@ -259,7 +259,7 @@ func (p *Provider) deleteCluster(ctx context.Context, c plan.Change) error {
 				return fmt.Errorf("turning termination protection off: %w", err)
 			}
 		}
-		_, err := p.client.ClustersApi.DeleteCluster(ctx, gid, name).Execute()
+		_, err := p.client.ClustersApi.DeleteCluster(ctx, gid, name).RetainBackups(!p.cfg.DeleteBackups).Execute()
 		if err != nil && !admin.IsErrorCode(err, "CLUSTER_ALREADY_REQUESTED_DELETION") && !isStatus(err, http.StatusNotFound) {
 			return fmt.Errorf("deleting cluster: %w", err)
 		}

@@ -50,6 +50,12 @@ func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, op
 }
 
 func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provider.Options) {
+	if lc := p.liveCluster(); c.Address.Kind == KindProject && c.Action == plan.Delete && lc != nil &&
+		lc.GetBackupEnabled() && !p.cfg.DeleteBackups {
+		// Atlas keeps the deleted cluster's snapshots in the project.
+		c.Action, c.Reason = plan.Keep, fmt.Sprintf(
+			"kept: will hold the retained backup snapshots of cluster %q (--delete-backups deletes them)", lc.GetName())
+	}
 	switch c.Action {
 	case plan.Delete:
 		c.DependsOn = live.DependsOn
@@ -88,6 +94,13 @@ func (p *Provider) annotate(c *plan.Change, live provider.Resource, opts provide
 		}
 		if c.Action == plan.Delete && on(c.Before["terminationProtectionEnabled"]) {
 			c.Notes = append(c.Notes, "termination protection is turned off first (--force)")
+		}
+		if c.Action == plan.Delete && on(c.Before["backupEnabled"]) {
+			if p.cfg.DeleteBackups {
+				c.Notes = append(c.Notes, "its backup snapshots are deleted with it (--delete-backups)")
+			} else {
+				c.Notes = append(c.Notes, "its backup snapshots are kept (Atlas retains them after the delete; --delete-backups deletes them)")
+			}
 		}
 	case KindProject:
 		if c.Action == plan.NoOp && (opts.Destroy || c.After == nil) && live.Protected {

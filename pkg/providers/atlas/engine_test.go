@@ -107,13 +107,20 @@ func TestEngineUpRotateAndReplan(t *testing.T) {
 	}
 
 	// down --force: the engine deletes the cluster (after turning its
-	// protection off) before the project that holds it.
+	// protection off) before the project that holds it, which is kept and
+	// released because Atlas keeps the cluster's snapshots in it.
 	eng := build(false)
 	planned := eng.Plan(ctx, "neko", provider.Options{Destroy: true, Force: true})
 	if _, err := eng.Apply(ctx, planned); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := e.srv.ProjectID("neko-defense"); ok {
-		t.Fatal("project left behind")
+	if names := e.srv.ClusterNames(gid); len(names) != 0 {
+		t.Fatalf("clusters left: %v", names)
+	}
+	if _, retained := e.srv.Snapshots(gid, "neko-prod"); retained == 0 {
+		t.Fatal("the snapshots were not retained")
+	}
+	if tags := e.projectTags("neko-defense"); tags[atlas.TagReleased] != "neko" {
+		t.Fatalf("project tags after down --force: %v", tags)
 	}
 }

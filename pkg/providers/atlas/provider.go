@@ -51,6 +51,9 @@ type Config struct {
 	// RotateDBPassword must equal provider.Options.RotateDBPassword of the
 	// run: Desired decides whether the current connection string stays valid.
 	RotateDBPassword bool
+	// DeleteBackups deletes a cluster's snapshots with it (`down --force
+	// --delete-backups`); by default the delete asks Atlas to retain them.
+	DeleteBackups bool
 }
 
 // Provider implements provider.Provider and provider.Statuser for Atlas.

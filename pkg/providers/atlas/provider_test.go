@@ -247,8 +247,8 @@ func TestDownRefusesProtectedClusterWithoutForce(t *testing.T) {
 	}
 
 	changes = planWith(t, p, out, provider.Options{Destroy: true, Force: true})
-	if got := actions(changes); got["delete"] != 2 {
-		t.Fatalf("forced down: %v", got)
+	if got := actions(changes); got["delete"] != 1 || got["keep"] != 1 {
+		t.Fatalf("forced down: %v (the cluster deleted, the project kept for its snapshots)", got)
 	}
 	if c := find(changes, atlas.KindCluster); !strings.Contains(strings.Join(c.Notes, ";"), "turned off first") {
 		t.Fatalf("notes %v", c.Notes)
@@ -256,9 +256,10 @@ func TestDownRefusesProtectedClusterWithoutForce(t *testing.T) {
 	if err := apply(t, p, changes, out); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := e.srv.ProjectID("neko-defense"); ok {
-		t.Fatal("project still there")
+	if _, ok := e.srv.ProjectID("neko-defense"); !ok {
+		t.Fatal("the project holding the retained snapshots was deleted")
 	}
+
 }
 
 // assertNoSecrets renders changes every way a plan is shown and looks for
