@@ -48,16 +48,18 @@ type Options struct {
 	Force            bool `json:"force"`
 	Adopt            bool `json:"adopt"`
 	RotateDBPassword bool `json:"rotate_db_password"`
+	DeleteBackups    bool `json:"delete_backups,omitempty"`
 }
 
 // NewOptions keeps the choices of a run that a saved plan depends on.
 func NewOptions(o provider.Options) Options {
-	return Options{Destroy: o.Destroy, Force: o.Force, Adopt: o.Adopt, RotateDBPassword: o.RotateDBPassword}
+	return Options{Destroy: o.Destroy, Force: o.Force, Adopt: o.Adopt, RotateDBPassword: o.RotateDBPassword, DeleteBackups: o.DeleteBackups}
 }
 
 // Provider returns the provider options to plan with again.
 func (o Options) Provider() provider.Options {
-	return provider.Options{Destroy: o.Destroy, Force: o.Force, Adopt: o.Adopt, RotateDBPassword: o.RotateDBPassword}
+	return provider.Options{Destroy: o.Destroy, Force: o.Force, Adopt: o.Adopt, RotateDBPassword: o.RotateDBPassword,
+		DeleteBackups: o.DeleteBackups}
 }
 
 // SpecDigest is the SHA-256 of the validated stack's JSON encoding.

@@ -87,6 +87,9 @@ type Options struct {
 	// Adopt plans unowned objects of the desired identity as plan.Adopt
 	// instead of reporting them as conflicts.
 	Adopt bool
+	// DeleteBackups deletes a database cluster's backup snapshots with it;
+	// by default a teardown keeps them.
+	DeleteBackups bool
 }
 
 // Diagnoser is implemented by providers that report what they learned while

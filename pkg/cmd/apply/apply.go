@@ -82,6 +82,7 @@ func NewCmdDown(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Comma
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking (required when not on a terminal)")
 	cmd.Flags().BoolVar(&opts.Provider.Force, "force", false, "also delete protected resources")
+	cmd.Flags().BoolVar(&opts.Provider.DeleteBackups, "delete-backups", false, "delete the Atlas cluster's backup snapshots with it (kept by default)")
 	return cmd
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // planFlags are the planning choices a saved plan has already made.
-var planFlags = []string{"rotate-db-password", "adopt", "force"}
+var planFlags = []string{"rotate-db-password", "adopt", "force", "delete-backups"}
 
 // usePlanFile reads the saved plan `up FILE` applies. The plan's own
 // options replace the planning flags, and its spec path is read unless -f

@@ -67,6 +67,7 @@ func NewCmdPlan(f *cmdutil.Factory, runF func(*PlanOptions) error) *cobra.Comman
 	fl.BoolVar(&opts.Provider.Offline, "offline", false, "plan without contacting any service: everything is a create")
 	fl.BoolVar(&opts.Provider.Destroy, "destroy", false, "plan the removal of everything the stack owns, as 'down' would")
 	fl.BoolVar(&opts.Provider.Force, "force", false, "with --destroy: include protected resources")
+	fl.BoolVar(&opts.Provider.DeleteBackups, "delete-backups", false, "with --destroy: delete the Atlas cluster's backup snapshots with it")
 	fl.BoolVar(&opts.Provider.RotateDBPassword, "rotate-db-password", false, "plan a new database password")
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when changes are present")
 	fl.BoolVar(&opts.ShowUnchanged, "show-unchanged", false, "list resources that need no change too")

@@ -81,7 +81,7 @@ func first(getenv func(string) string, keys ...string) string {
 // environment for spec.atlas.baseURL. It copies the run's rotation choice
 // into cfg.
 func Build(ctx context.Context, st *spec.Stack, opts provider.Options, getenv func(string) string, httpClient *http.Client, cfg Config) (*Provider, error) {
-	cfg.RotateDBPassword = opts.RotateDBPassword
+	cfg.RotateDBPassword, cfg.DeleteBackups = opts.RotateDBPassword, opts.DeleteBackups
 	if opts.Offline {
 		return New(st, nil, cfg), nil
 	}
