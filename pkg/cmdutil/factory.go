@@ -23,6 +23,8 @@ type Factory struct {
 	Getenv func(string) string
 	// Providers builds the providers of a validated stack; see factory.Providers.
 	Providers ProvidersFunc
+	// Locker returns a stack's lock (a Lease in the primary region's cluster).
+	Locker LockerFunc
 	// RenderManifests renders one region's Kubernetes objects as YAML.
 	RenderManifests func(st *spec.Stack, region string) ([]byte, error)
 }

@@ -5,12 +5,14 @@ package apply
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
+	plans "github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/planfile"
 	"github.com/neko-defense/nekoctl/pkg/printer"
 )
@@ -19,7 +21,8 @@ import (
 type ApplyOptions struct {
 	F *cmdutil.Factory
 	cmdutil.RunOptions
-	Yes bool
+	Lock cmdutil.LockOptions
+	Yes  bool
 	// PlanFile is the saved plan `up FILE` applies; saved is its content.
 	PlanFile string
 	saved    *planfile.File
@@ -42,6 +45,11 @@ func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command
 			the plan is refused, naming each difference, when the spec, the nekoctl
 			version or any planned resource changed since (a stale plan). A saved
 			destroy plan deletes, as 'down' would.
+
+			While it runs, 'up' holds the stack's lock, a Lease in the primary
+			region's cluster: another 'up' or 'down' refuses at once, naming the
+			holder, or waits with --lock-timeout. Ctrl-C once finishes the changes
+			in flight and starts no new ones; twice aborts at once.
 		`),
 		Example: heredoc.Doc(`
 			$ nekoctl up -f nekoctl.yaml
@@ -53,8 +61,10 @@ func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command
 		RunE: runE(opts, runF),
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmdutil.AddLockFlags(cmd, &opts.Lock)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when not on a terminal)")
 	cmd.Flags().BoolVar(&opts.Provider.RotateDBPassword, "rotate-db-password", false, "generate a new database password and roll it out to every region")
+	cmd.Flags().BoolVar(&opts.Provider.Adopt, "adopt", false, "take over live objects that have the stack's identity but no ownership marker")
 	return cmd
 }
 
@@ -71,6 +81,8 @@ func NewCmdDown(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Comma
 			namespace, are never touched. A protected Atlas cluster (termination
 			protection, or atlas.cluster.protected in the spec) is kept unless
 			--force is given; the plan says so before anything happens.
+
+			'down' holds the stack's lock as 'up' does.
 		`),
 		Example: heredoc.Doc(`
 			$ nekoctl down -f nekoctl.yaml
@@ -80,6 +92,7 @@ func NewCmdDown(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Comma
 		RunE: runE(opts, runF),
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmdutil.AddLockFlags(cmd, &opts.Lock)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking (required when not on a terminal)")
 	cmd.Flags().BoolVar(&opts.Provider.Force, "force", false, "also delete protected resources")
 	cmd.Flags().BoolVar(&opts.Provider.DeleteBackups, "delete-backups", false, "delete the Atlas cluster's backup snapshots with it (kept by default)")
@@ -120,6 +133,14 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 			return err
 		}
 	}
+	// Missing credentials are reported before the lock is taken. The lock is
+	// held from before the live state is read until the last change, so that
+	// the plan applied is the plan shown.
+	ctx, unlock, err := f.TakeLock(ctx, l.Stack, opts.Lock)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	planned, err := opts.plan(ctx, eng, l)
 	if err != nil {
 		return err
@@ -130,6 +151,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	if !planned.Plan.HasChanges() {
 		return opts.verify(ctx, eng)
+	}
+	if err := refuseConflicts(planned.Plan); err != nil {
+		return err
 	}
 	question := "Apply these changes?"
 	if opts.Provider.Destroy {
@@ -148,4 +172,19 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		return err
 	}
 	return opts.verify(ctx, eng)
+}
+
+// refuseConflicts stops before anything is applied when the plan has changes
+// that cannot be applied as planned, naming every one.
+func refuseConflicts(p *plans.Plan) error {
+	conflicts := p.Conflicts()
+	if len(conflicts) == 0 {
+		return nil
+	}
+	lines := make([]string, 0, len(conflicts))
+	for _, c := range conflicts {
+		lines = append(lines, fmt.Sprintf("  * %s: %s", c.Address, c.Conflict))
+	}
+	return fmt.Errorf("nothing was applied: %d resource(s) conflict with live objects nekoctl does not own:\n%s\n"+
+		"Run again with --adopt to take them over, or remove them.", len(conflicts), strings.Join(lines, "\n"))
 }

@@ -20,7 +20,8 @@ func TestOverlappingUpsHeal(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 2 {
 		wg.Go(func() {
-			out, err := w.run(t, "up", nil)
+			// --lock=false: the lock would keep them apart.
+			out, err := w.run(t, "up", func(o *ApplyOptions) { o.Lock.Enabled = false })
 			t.Logf("overlapping up %d: %s", i, firstLine(err))
 			if err != nil {
 				t.Logf("%s", out)

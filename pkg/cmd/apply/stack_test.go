@@ -107,6 +107,7 @@ func (w *world) runFor(t *testing.T, limit time.Duration, cmd string, mutate fun
 	default:
 		o := &ApplyOptions{F: f, Yes: true}
 		o.File, o.Output, o.Parallelism = w.spec, "text", 8
+		o.Lock.Enabled = true
 		o.Provider.Destroy = cmd == "down"
 		if mutate != nil {
 			mutate(o)

@@ -16,6 +16,8 @@ import (
 //   - Getenv: the process environment (credentials, endpoints, KUBECONFIG);
 //   - Providers: Getenv for Cloudflare and Atlas credentials, kubeconfig
 //     contexts for Kubernetes; clients are built only when a command plans;
+//   - Locker: Getenv (KUBECONFIG, user and CI job variables) and the primary
+//     region's kubeconfig context;
 //   - RenderManifests: the embedded templates only.
 func New() *cmdutil.Factory {
 	f := &cmdutil.Factory{
@@ -24,6 +26,7 @@ func New() *cmdutil.Factory {
 		Getenv:    os.Getenv,
 	}
 	f.Providers = ProvidersWith(f, Tuning{})
+	f.Locker = leaseLocker(f)
 	f.RenderManifests = renderManifests
 	return f
 }

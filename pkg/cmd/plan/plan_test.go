@@ -6,11 +6,14 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/neko-defense/nekoctl/internal/golden"
 	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	"github.com/neko-defense/nekoctl/pkg/iostreams"
+	"github.com/neko-defense/nekoctl/pkg/lock"
+	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
 func offlinePlan(t *testing.T, output string, detailed bool) (string, string, error) {
@@ -19,6 +22,10 @@ func offlinePlan(t *testing.T, output string, detailed bool) (string, string, er
 	ios, _, out, errOut := iostreams.Test()
 	f.IOStreams = ios
 	f.Getenv = func(string) string { return "" } // offline needs no credentials
+	f.Locker = func(*spec.Stack, time.Duration) (lock.Locker, error) {
+		t.Error("plan took the stack lock")
+		return nil, errors.New("plan never locks")
+	}
 	opts := &PlanOptions{F: f, DetailedExitCode: detailed}
 	opts.File, opts.Output, opts.Parallelism = "../../../examples/global.yaml", output, 4
 	opts.Provider.Offline = true

@@ -21,6 +21,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/cmd/serve"
 	"github.com/neko-defense/nekoctl/pkg/cmd/show"
 	"github.com/neko-defense/nekoctl/pkg/cmd/status"
+	"github.com/neko-defense/nekoctl/pkg/cmd/unlock"
 	"github.com/neko-defense/nekoctl/pkg/cmd/validate"
 	versioncmd "github.com/neko-defense/nekoctl/pkg/cmd/version"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
@@ -61,6 +62,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		apply.NewCmdDown(f, nil),
 		status.NewCmdStatus(f, nil),
 		costcmd.NewCmdCost(f, nil),
+		unlock.NewCmdUnlock(f, nil),
 		render.NewCmdRender(f, nil),
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
