@@ -48,8 +48,7 @@ func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command
 
 			While it runs, 'up' holds the stack's lock, a Lease in the primary
 			region's cluster: another 'up' or 'down' refuses at once, naming the
-			holder, or waits with --lock-timeout. Ctrl-C once finishes the changes
-			in flight and starts no new ones; twice aborts at once.
+			holder, or waits with --lock-timeout.
 		`),
 		Example: heredoc.Doc(`
 			$ nekoctl up -f nekoctl.yaml
