@@ -49,6 +49,10 @@ func (v *validator) zoneSettings(c *Cloudflare) {
 	} else if c.SSL.Mode != "strict" && On(c.OriginCert.Enabled) {
 		v.warnf(p+".ssl.mode", "%q does not verify the origin certificate; the guide uses strict (Full (strict))", c.SSL.Mode)
 	}
+	// Turning it off warns in the workload's checks (the origins' side).
+	if On(c.SSL.AuthenticatedOriginPulls) && !oneOf(c.SSL.Mode, "full", "strict") {
+		v.errorf(p+".ssl.authenticatedOriginPulls", "needs ssl.mode full or strict (Cloudflare presents its client certificate only over an encrypted origin connection); set it to false or change the mode")
+	}
 	if !oneOf(c.SSL.MinTLSVersion, "1.0", "1.1", "1.2", "1.3") {
 		v.errorf(p+".ssl.minTLSVersion", "%q must be one of 1.0, 1.1, 1.2, 1.3", c.SSL.MinTLSVersion)
 	}

@@ -61,6 +61,9 @@ func (s *Server) putLB(w http.ResponseWriter, r *http.Request, update bool) {
 		return
 	}
 	a := s.account(z.Account)
+	if !entitled(w, a) {
+		return
+	}
 	l.Name = strings.ToLower(strings.TrimSuffix(l.Name, "."))
 	if l.Name != z.Name && !strings.HasSuffix(l.Name, "."+z.Name) {
 		l.Name += "." + z.Name

@@ -60,7 +60,9 @@ type Pool struct {
 }
 
 type account struct {
-	monitors []*Monitor
+	// noLoadBalancing marks an account without the Load Balancing add-on.
+	noLoadBalancing bool
+	monitors        []*Monitor
 	pools    []*Pool
 	// unhealthy pools (by id) report their origins down.
 	unhealthy map[string]bool
@@ -94,6 +96,25 @@ func (s *Server) SetPoolHealthy(poolID string, healthy bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.account(DefaultAccount).unhealthy[poolID] = !healthy
+}
+
+// SetLoadBalancing gives an account the Load Balancing subscription or takes
+// it away; without it monitors, pools and load balancers cannot be created
+// or changed.
+func (s *Server) SetLoadBalancing(accountID string, subscribed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.account(accountID).noLoadBalancing = !subscribed
+}
+
+// entitled answers 403 when the account lacks Load Balancing. The service's
+// exact code for this refusal is not documented; callers must not rely on it.
+func entitled(w http.ResponseWriter, a *account) bool {
+	if a.noLoadBalancing {
+		writeErr(w, http.StatusForbidden, 1401, "Load Balancing is not enabled for this account: purchase the Load Balancing add-on to create monitors, pools and load balancers")
+		return false
+	}
+	return true
 }
 
 func (s *Server) acct(w http.ResponseWriter, r *http.Request) *account {
@@ -168,7 +189,7 @@ func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, update bool)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.acct(w, r)
-	if a == nil {
+	if a == nil || !entitled(w, a) {
 		return
 	}
 	var errs []apiError
@@ -203,7 +224,7 @@ func (s *Server) deleteMonitor(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.acct(w, r)
-	if a == nil {
+	if a == nil || !entitled(w, a) {
 		return
 	}
 	id := r.PathValue("id")

@@ -193,6 +193,7 @@ func TestSettings(t *testing.T) {
 		value   any
 		code    int
 	}{
+		{"ssl_automatic_mode", "custom", 0},
 		{"ssl", "strict", 0},
 		{"ssl", "very-strict", 1007},
 		{"cache_level", "standard", 1007}, // the dashboard's word is not an API value
@@ -461,5 +462,24 @@ func TestRequestBudget(t *testing.T) {
 	}
 	if s.BudgetRefusals() != 1 {
 		t.Errorf("refusals = %d", s.BudgetRefusals())
+	}
+}
+
+func TestSettingsCheckedAgainstEachOther(t *testing.T) {
+	s := New(t)
+	z := s.AddZone("aop.example", Pro)
+	patch := func(id string, v any) int {
+		return call(t, s, "PATCH", "/zones/"+z+"/settings/"+id, map[string]any{"value": v}).status
+	}
+	if st := patch("ssl", "strict"); st != 400 {
+		t.Errorf("ssl in automatic mode: %d, want 400", st)
+	}
+	if st := patch("tls_client_auth", "on"); st != 400 {
+		t.Errorf("tls_client_auth with ssl flexible: %d, want 400", st)
+	}
+	for _, step := range []struct{ id, v string }{{"ssl_automatic_mode", "custom"}, {"ssl", "strict"}, {"tls_client_auth", "on"}} {
+		if st := patch(step.id, step.v); st != 200 {
+			t.Errorf("%s=%s: %d", step.id, step.v, st)
+		}
 	}
 }

@@ -170,6 +170,8 @@ var defaultSettings = map[string]any{
 	"automatic_https_rewrites": "on", "cache_level": "aggressive", "browser_cache_ttl": float64(14400),
 	"always_online": "off", "rocket_loader": "off", "early_hints": "off", "brotli": "on",
 	"http3": "on", "0rtt": "off", "ipv6": "on", "development_mode": "off",
+	// New zones let Cloudflare pick the SSL mode itself.
+	"ssl_automatic_mode": "auto", "tls_client_auth": "off",
 }
 
 var onOff = []any{"on", "off"}
@@ -188,6 +190,8 @@ var settingValues = map[string][]any{
 	"ipv6":                     onOff,
 	"development_mode":         onOff,
 	"brotli":                   {"on"},
+	"ssl_automatic_mode":       {"auto", "custom"},
+	"tls_client_auth":          onOff,
 }
 
 // browserTTLs are the values browser_cache_ttl accepts (0 respects origin headers).
@@ -262,6 +266,23 @@ func (s *Server) editSetting(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, 1007, fmt.Sprintf("Invalid value for zone setting %s: %v", id, v))
 		return
 	}
+	if msg := settingConflict(z, id, v); msg != "" {
+		writeErr(w, http.StatusBadRequest, 1007, msg)
+		return
+	}
 	st.Value, st.Modified = v, s.stamp()
 	writeOK(w, settingJSON(id, st))
+}
+
+// settingConflict is why a value cannot be set given the zone's other
+// settings: in automatic mode Cloudflare owns the SSL mode, and
+// Authenticated Origin Pulls need an encrypted connection to the origin.
+func settingConflict(z *zone, id string, v any) string {
+	switch {
+	case id == "ssl" && z.settings["ssl_automatic_mode"].Value == "auto":
+		return "The SSL/TLS encryption mode cannot be changed while ssl_automatic_mode is auto; set ssl_automatic_mode to custom first"
+	case id == "tls_client_auth" && v == "on" && z.settings["ssl"].Value != "full" && z.settings["ssl"].Value != "strict":
+		return "Authenticated Origin Pulls need the SSL/TLS encryption mode full or strict"
+	}
+	return ""
 }

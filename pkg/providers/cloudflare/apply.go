@@ -49,11 +49,11 @@ func (p *Provider) Apply(ctx context.Context, c plan.Change, out provider.Output
 	case KindRule:
 		err = p.writeRule(ctx, zoneID, c.Address.Name, doc)
 	case KindMonitor:
-		err = p.applyMonitor(ctx, c, doc)
+		err = p.lbRefusal(p.applyMonitor(ctx, c, doc))
 	case KindPool:
-		err = p.applyPool(ctx, c, doc)
+		err = p.lbRefusal(p.applyPool(ctx, c, doc))
 	case KindLB:
-		err = p.applyLB(ctx, zoneID, c, doc)
+		err = p.lbRefusal(p.applyLB(ctx, zoneID, c, doc))
 	case KindOriginCert:
 		err = p.applyCert(ctx, zoneID, c, doc, out)
 	default:
@@ -252,4 +252,16 @@ func ruleBody(doc plan.Document) obj {
 	r := maps.Clone(doc)
 	delete(r, "phase")
 	return r
+}
+
+// lbRefusal explains a 403 on a load-balancing write: load balancing is a
+// paid add-on, and the service refuses monitors, pools and load balancers
+// on an account without it (the code is not documented, so only the status
+// is relied on).
+func (p *Provider) lbRefusal(err error) error {
+	if status(err) != http.StatusForbidden {
+		return err
+	}
+	return fmt.Errorf("Cloudflare refused a load-balancing change in account %s: the account needs the Load Balancing add-on (and the token the Load Balancing permissions); subscribe, or set spec.cloudflare.loadBalancer.enabled: false to serve the API from the primary region: %w",
+		p.cf.AccountID, apiErr(err))
 }

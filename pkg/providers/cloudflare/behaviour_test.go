@@ -19,7 +19,7 @@ import (
 // three-region stack makes against a populated zone: zone lookup, DNS
 // records by marker, 9 zone settings, 3 ruleset phases, monitors, pools,
 // load balancers and Origin CA certificates. A regression fails here.
-const PlanCalls = 18
+const PlanCalls = 20
 
 func TestPlanCallCountOfPopulatedZone(t *testing.T) {
 	e := newEnv(t, cfemu.Pro)
@@ -417,5 +417,41 @@ func TestAddressKnownOnlyAtApplyTime(t *testing.T) {
 		if r.Name == "api."+testZone && (r.Type != "CNAME" || r.Content != "k8s-gw-123.elb.us-east-1.amazonaws.com") {
 			t.Errorf("api record = %s %s", r.Type, r.Content)
 		}
+	}
+}
+
+// TestSSLModeIsPinnedAndOriginPullsOn: a zone in automatic SSL mode (where
+// the service refuses a fixed mode) is switched to custom before the mode
+// is set, and Authenticated Origin Pulls are turned on after it.
+func TestSSLModeIsPinnedAndOriginPullsOn(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.run(provider.Options{})
+	for id, want := range map[string]any{"ssl_automatic_mode": "custom", "ssl": "strict", "tls_client_auth": "on"} {
+		if got := e.emu.Setting(testZone, id); got != want {
+			t.Errorf("%s = %v, want %v", id, got, want)
+		}
+	}
+	if got := pending(e.run(provider.Options{})); len(got) != 0 {
+		t.Errorf("second plan: %v", got)
+	}
+	e.st.Spec.Cloudflare.SSL.AuthenticatedOriginPulls = spec.Bool(false)
+	e.run(provider.Options{})
+	if got := e.emu.Setting(testZone, "tls_client_auth"); got != "off" {
+		t.Errorf("tls_client_auth = %v after turning it off in the spec", got)
+	}
+}
+
+// TestLoadBalancingWithoutSubscription: the service refuses load-balancing
+// objects on an account without the add-on; the error says what to do.
+func TestLoadBalancingWithoutSubscription(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.emu.SetLoadBalancing(cfemu.DefaultAccount, false)
+	p, changes, out := e.mustPlan(provider.Options{})
+	err := e.apply(p, changes, out)
+	if err == nil || !strings.Contains(err.Error(), "needs the Load Balancing add-on") || !strings.Contains(err.Error(), "loadBalancer.enabled: false") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(e.emu.Monitors()); n != 0 {
+		t.Errorf("monitors = %d without the subscription", n)
 	}
 }

@@ -46,7 +46,8 @@ var retiredNotes = map[string]string{
 func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.Resource, error) {
 	var out []provider.Resource
 	for _, s := range p.desiredSettings() {
-		out = append(out, provider.Resource{Address: p.zoneAddr(KindZoneSetting, s.id), Doc: plan.Document{"value": s.value}})
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindZoneSetting, s.id), Doc: plan.Document{"value": s.value},
+			DependsOn: p.settingDeps(s.id)})
 	}
 	for id := range retiredNotes {
 		if p.retiredSet(id) {
@@ -114,7 +115,12 @@ func (p *Provider) desiredSettings() []settingValue {
 	var out []settingValue
 	add := func(id string, v any) { out = append(out, settingValue{id, v}) }
 	if c.SSL.Mode != "" {
+		// In automatic mode Cloudflare changes the mode on its own.
+		add("ssl_automatic_mode", "custom")
 		add("ssl", c.SSL.Mode)
+	}
+	if c.SSL.AuthenticatedOriginPulls != nil {
+		add("tls_client_auth", onOff(c.SSL.AuthenticatedOriginPulls))
 	}
 	if c.SSL.MinTLSVersion != "" {
 		add("min_tls_version", c.SSL.MinTLSVersion)
@@ -141,6 +147,19 @@ func (p *Provider) desiredSettings() []settingValue {
 		add("early_hints", onOff(c.Speed.EarlyHints))
 	}
 	return out
+}
+
+// settingDeps orders settings the service checks against each other: the
+// SSL mode can change only in custom mode, and Authenticated Origin Pulls
+// need the SSL mode set first.
+func (p *Provider) settingDeps(id string) []plan.Address {
+	switch {
+	case id == "ssl":
+		return []plan.Address{p.zoneAddr(KindZoneSetting, "ssl_automatic_mode")}
+	case id == "tls_client_auth" && p.cf.SSL.Mode != "":
+		return []plan.Address{p.zoneAddr(KindZoneSetting, "ssl")}
+	}
+	return nil
 }
 
 // hostExpr limits a rule to the stack's hostnames, so stacks can share a zone.

@@ -125,6 +125,8 @@ func (e *testEnv) mustPlan(opts provider.Options) (*Provider, []plan.Change, pro
 // applyOrder: creates and updates in dependency order, deletes in reverse.
 var applyOrder = map[string]int{KindMonitor: 0, KindPool: 1, KindLB: 2, KindDNSRecord: 3, KindZoneSetting: 4, KindRule: 5, KindOriginCert: 6}
 
+var settingOrder = map[string]int{"ssl_automatic_mode": -2, "ssl": -1}
+
 // run plans and applies everything, as `up` (or `down` with Destroy) does.
 func (e *testEnv) run(opts provider.Options) []plan.Change {
 	e.t.Helper()
@@ -148,7 +150,11 @@ func (e *testEnv) apply(p *Provider, changes []plan.Change, out provider.Outputs
 		}
 	}
 	sort.SliceStable(upserts, func(i, j int) bool {
-		return applyOrder[upserts[i].Address.Kind] < applyOrder[upserts[j].Address.Kind]
+		a, b := upserts[i].Address, upserts[j].Address
+		if a.Kind == KindZoneSetting && b.Kind == KindZoneSetting {
+			return settingOrder[a.Name] < settingOrder[b.Name] // as the engine's dependencies order them
+		}
+		return applyOrder[a.Kind] < applyOrder[b.Kind]
 	})
 	sort.SliceStable(deletes, func(i, j int) bool {
 		return applyOrder[deletes[i].Address.Kind] > applyOrder[deletes[j].Address.Kind]

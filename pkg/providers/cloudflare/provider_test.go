@@ -37,6 +37,8 @@ func TestUpFromEmptyThenNoChanges(t *testing.T) {
 		`update cloudflare[zone/nekodefense.example].zone_setting["early_hints"]`,
 		`update cloudflare[zone/nekodefense.example].zone_setting["min_tls_version"]`,
 		`update cloudflare[zone/nekodefense.example].zone_setting["ssl"]`,
+		`update cloudflare[zone/nekodefense.example].zone_setting["ssl_automatic_mode"]`,
+		`update cloudflare[zone/nekodefense.example].zone_setting["tls_client_auth"]`,
 	}
 	if diff := cmp.Diff(sortedCopy(wantCreates), pending(changes)); diff != "" {
 		t.Errorf("first plan (-want +got):\n%s", diff)

@@ -17,7 +17,7 @@ import (
 )
 
 // settingIDs are the zone settings the spec can own.
-var settingIDs = []string{"ssl", "min_tls_version", "always_use_https", "automatic_https_rewrites",
+var settingIDs = []string{"ssl_automatic_mode", "ssl", "tls_client_auth", "min_tls_version", "always_use_https", "automatic_https_rewrites",
 	"cache_level", "browser_cache_ttl", "always_online", "rocket_loader", "early_hints"}
 
 // Read implements provider.Provider. It makes one call per collection
