@@ -37,5 +37,20 @@ var (
 	}
 )
 
+// Per-zone quotas the service enforces: DNS records per zone (Free zones
+// created after 2024-09-01 hold 200; paid plans 3,500 unless raised by
+// Cloudflare) and the DNS record comment, which carries the ownership marker.
+var (
+	DNSRecordLimit = map[string]int{"free": 200, "pro": 3500, "business": 3500, "enterprise": 3500}
+	CommentLimit   = map[string]int{"free": 100, "pro": 500, "business": 500, "enterprise": 500}
+)
+
+// MaxNameLength is the longest DNS name (RFC 1035), dots included.
+const MaxNameLength = 253
+
+// MarkerPrefix starts the ownership marker written into DNS record comments
+// and descriptions; the stack name follows it.
+const MarkerPrefix = "managed by nekoctl; stack="
+
 // MaxLoadBalancerPools is the pool cap below Enterprise.
 const MaxLoadBalancerPools = 20

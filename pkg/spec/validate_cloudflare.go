@@ -29,6 +29,7 @@ func (v *validator) cloudflare() {
 	if c.Zone != v.st.Spec.Domain && !strings.HasSuffix(v.st.Spec.Domain, "."+c.Zone) {
 		v.errorf(p+".zone", "zone %q does not contain the domain %q", c.Zone, v.st.Spec.Domain)
 	}
+	v.zoneQuotas(c)
 	v.zoneSettings(c)
 	v.cacheRules(c)
 	v.waf(c)
@@ -222,3 +223,22 @@ func (v *validator) rulePath(p, path string) {
 }
 
 func oneOf(s string, allowed ...string) bool { return slices.Contains(allowed, s) }
+
+// zoneQuotas checks, before anything remote, what the zone's plan tier
+// bounds: how many DNS records the stack's hostnames need, how long their
+// names are, and whether the ownership marker fits a record comment.
+func (v *validator) zoneQuotas(c *Cloudflare) {
+	s := &v.st.Spec
+	if n, max := len(s.Hostnames), DNSRecordLimit[c.Plan]; n > max {
+		v.errorf("spec.hostnames", "%d hostnames need %d DNS records, and a zone on the %s plan holds at most %d records", n, n, c.Plan, max)
+	}
+	for i, fqdn := range s.FQDNs() {
+		if len(fqdn) > MaxNameLength {
+			v.errorf(fmt.Sprintf("spec.hostnames[%d]", i), "%s is %d characters long; a DNS name holds at most %d", fqdn, len(fqdn), MaxNameLength)
+		}
+	}
+	if n, max := len(MarkerPrefix)+len(v.st.Metadata.Name), CommentLimit[c.Plan]; n > max {
+		v.errorf("metadata.name", "the ownership marker %q is %d characters long; DNS record comments on the %s plan hold at most %d: shorten the stack name",
+			MarkerPrefix+v.st.Metadata.Name, n, c.Plan, max)
+	}
+}
