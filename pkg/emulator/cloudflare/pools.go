@@ -63,7 +63,7 @@ type account struct {
 	// noLoadBalancing marks an account without the Load Balancing add-on.
 	noLoadBalancing bool
 	monitors        []*Monitor
-	pools    []*Pool
+	pools           []*Pool
 	// unhealthy pools (by id) report their origins down.
 	unhealthy map[string]bool
 }

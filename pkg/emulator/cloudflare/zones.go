@@ -30,10 +30,10 @@ type zone struct {
 	// registrar: no traffic is served), active or moved.
 	Status      string
 	NameServers []string
-	records  []*record
-	settings map[string]*setting
-	phases   map[string]*ruleset
-	lbs      []*loadBalancer
+	records     []*record
+	settings    map[string]*setting
+	phases      map[string]*ruleset
+	lbs         []*loadBalancer
 }
 
 type setting struct {

@@ -167,7 +167,9 @@ func (p *Provider) applyLB(ctx context.Context, zoneID string, c plan.Change, do
 	name := str(body, "name")
 	find := func() (obj, error) {
 		ls, err := p.api.list(ctx, base, nil)
-		return findIn(ls, func(o obj) bool { return str(o, "description") == p.marker() && strings.EqualFold(str(o, "name"), name) }), err
+		return findIn(ls, func(o obj) bool {
+			return str(o, "description") == p.marker() && strings.EqualFold(str(o, "name"), name)
+		}), err
 	}
 	_, err = p.create(ctx, c.Address, func() (obj, error) { return p.api.send(ctx, http.MethodPost, base, body) }, find)
 	if status(err) == http.StatusBadRequest {
