@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/graph"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 )
@@ -17,7 +19,7 @@ import (
 // Outcome is what happened to one change.
 type Outcome struct {
 	Change plan.Change
-	Status event.Type // Succeeded, Failed or Skipped
+	Status event.Type // Succeeded, Failed, Skipped or Interrupted
 	Err    error
 }
 
@@ -32,6 +34,10 @@ func (r *Result) Failed() []Outcome { return r.with(event.Failed) }
 // Skipped returns the changes not attempted because a dependency failed.
 func (r *Result) Skipped() []Outcome { return r.with(event.Skipped) }
 
+// Interrupted returns the changes not made because the run was interrupted:
+// never started, or cut short in flight.
+func (r *Result) Interrupted() []Outcome { return r.with(event.Interrupted) }
+
 func (r *Result) with(t event.Type) []Outcome {
 	var out []Outcome
 	for _, o := range r.Outcomes {
@@ -42,60 +48,76 @@ func (r *Result) with(t event.Type) []Outcome {
 	return out
 }
 
-// node is one change in the apply graph.
-type node struct {
-	change plan.Change
-	deps   []*node
-	done   chan struct{}
-	status event.Type
-	err    error
-}
-
 // Apply carries out exactly the plan's changes. A change runs after every
 // change it depends on succeeded (explicitly, or by consuming an output
 // another change produces); deletes run in reverse order. Dependents of a
 // failure are skipped and reported once. Every failure is returned together.
+//
+// When Stop closes, no new change starts and the changes in flight finish;
+// when ctx is cancelled the changes in flight are cut short too. Either way
+// what did not run is reported as interrupted, not as failed, and the error
+// wraps ErrInterrupted.
 func (e *Engine) Apply(ctx context.Context, pl *Planned) (*Result, error) {
-	nodes, err := e.graph(pl.Plan)
+	g, err := Graph(pl.Plan)
 	if err != nil {
 		return nil, err
 	}
-	sem := make(chan struct{}, e.parallelism())
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(n.done)
-			for _, d := range n.deps {
-				<-d.done
-				if d.status != event.Succeeded {
-					n.status = event.Skipped
-					n.err = fmt.Errorf("skipped: %s did not succeed", d.change.Address)
-					e.emit(event.Event{Type: event.Skipped, Address: n.change.Address, Action: n.change.Action,
-						Message: "depends on " + d.change.Address.String() + ", which did not succeed"})
-					return
-				}
-			}
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			n.status, n.err = e.applyOne(ctx, n.change, pl.Outputs)
-		}()
+	status := map[plan.Address]event.Type{}
+	errs := map[plan.Address]error{}
+	var mu sync.Mutex
+	record := func(a plan.Address, t event.Type, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		status[a], errs[a] = t, err
 	}
-	wg.Wait()
+	results := g.Walk(e.parallelism(), func(c *plan.Change) error {
+		t, err := e.applyOne(ctx, *c, pl.Outputs)
+		record(c.Address, t, err)
+		if t != event.Succeeded {
+			return err
+		}
+		return nil
+	}, func(c, blocker *plan.Change) {
+		if e.stopping(ctx) {
+			record(c.Address, event.Interrupted, ErrInterrupted)
+			e.emit(event.Event{Type: event.Interrupted, Address: c.Address, Action: c.Action,
+				Message: "not started: the run was interrupted"})
+			return
+		}
+		record(c.Address, event.Skipped, fmt.Errorf("skipped: %s did not succeed", blocker.Address))
+		e.emit(event.Event{Type: event.Skipped, Address: c.Address, Action: c.Action,
+			Message: "depends on " + blocker.Address.String() + ", which did not succeed"})
+	})
 	res := &Result{}
-	var errs *multierror.Error
-	for _, n := range nodes {
-		res.Outcomes = append(res.Outcomes, Outcome{Change: n.change, Status: n.status, Err: n.err})
-		if n.status == event.Failed {
-			errs = multierror.Append(errs, n.err)
+	var failed *multierror.Error
+	for _, r := range results {
+		c := r.Node
+		res.Outcomes = append(res.Outcomes, Outcome{Change: *c, Status: status[c.Address], Err: errs[c.Address]})
+		if status[c.Address] == event.Failed {
+			failed = multierror.Append(failed, errs[c.Address])
 		}
 	}
-	if errs != nil {
-		errs.ErrorFormat = listErrors
-		return res, fmt.Errorf("%w: %w", ErrPartial, errs)
+	if failed != nil {
+		failed.ErrorFormat = listErrors
+		err = fmt.Errorf("%w: %w", ErrPartial, failed)
 	}
-	return res, nil
+	if n := len(res.Interrupted()); n > 0 {
+		err = errors.Join(err, fmt.Errorf("%w: %d change(s) not made", ErrInterrupted, n))
+	}
+	return res, err
+}
+
+// stopping reports whether the run was asked to stop scheduling changes.
+func (e *Engine) stopping(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	select {
+	case <-e.Stop:
+		return true
+	default:
+		return false
+	}
 }
 
 func (e *Engine) applyOne(ctx context.Context, c plan.Change, out provider.Outputs) (event.Type, error) {
@@ -103,9 +125,9 @@ func (e *Engine) applyOne(ctx context.Context, c plan.Change, out provider.Outpu
 	if pr == nil {
 		return event.Failed, fmt.Errorf("%s: no provider for this address", c.Address)
 	}
-	if err := ctx.Err(); err != nil {
-		e.emit(event.Event{Type: event.Skipped, Address: c.Address, Action: c.Action, Message: "interrupted"})
-		return event.Skipped, fmt.Errorf("%s: %w", c.Address, err)
+	if e.stopping(ctx) {
+		e.emit(event.Event{Type: event.Interrupted, Address: c.Address, Action: c.Action, Message: "not started: the run was interrupted"})
+		return event.Interrupted, fmt.Errorf("%s: %w", c.Address, ErrInterrupted)
 	}
 	start := e.now()
 	e.emit(event.Event{Type: event.Started, Address: c.Address, Action: c.Action})
@@ -116,6 +138,12 @@ func (e *Engine) applyOne(ctx context.Context, c plan.Change, out provider.Outpu
 		err = pr.Apply(ctx, c, out)
 	}
 	elapsed := e.now().Sub(start)
+	if err != nil && ctx.Err() != nil {
+		// Cut short by the user, not failed: a second `up` converges.
+		e.emit(event.Event{Type: event.Interrupted, Address: c.Address, Action: c.Action, Elapsed: elapsed,
+			Message: "interrupted while in flight; the next run converges"})
+		return event.Interrupted, fmt.Errorf("%s: %w", c.Address, ErrInterrupted)
+	}
 	if err != nil {
 		err = fmt.Errorf("%s: %s failed: %w", c.Address, c.Action, err)
 		e.emit(event.Event{Type: event.Failed, Address: c.Address, Action: c.Action, Elapsed: elapsed, Err: err.Error()})
@@ -125,81 +153,57 @@ func (e *Engine) applyOne(ctx context.Context, c plan.Change, out provider.Outpu
 	return event.Succeeded, nil
 }
 
-// graph links every change to what it must wait for.
-func (e *Engine) graph(p *plan.Plan) ([]*node, error) {
-	byAddr := map[plan.Address]*node{}
-	producers := map[string]*node{}
-	var nodes []*node
-	for _, c := range p.Changes {
+// Graph links every change of a plan (no-ops aside) to what it must wait
+// for: the changes it depends on and those producing outputs it consumes;
+// when tearing down, dependents go first.
+func Graph(p *plan.Plan) (*graph.Graph[*plan.Change], error) {
+	g := graph.New[*plan.Change]()
+	byAddr := map[plan.Address]*plan.Change{}
+	producers := map[string]*plan.Change{}
+	for i := range p.Changes {
+		c := &p.Changes[i]
 		if c.Action == plan.NoOp {
 			continue
 		}
-		n := &node{change: c, done: make(chan struct{})}
-		byAddr[c.Address] = n
+		g.Add(c)
+		byAddr[c.Address] = c
 		for _, k := range c.Produces {
-			producers[k] = n
+			producers[k] = c
 		}
-		nodes = append(nodes, n)
 	}
-	for _, n := range nodes {
-		var deps []*node
-		for _, a := range n.change.DependsOn {
+	for _, n := range g.Nodes() {
+		var deps []*plan.Change
+		for _, a := range n.DependsOn {
 			if d := byAddr[a]; d != nil {
 				deps = append(deps, d)
 			}
 		}
-		for _, k := range unknownsIn(n.change.After) {
+		for _, k := range unknownsIn(n.After) {
 			if d := producers[k]; d != nil && d != n {
 				deps = append(deps, d)
 			}
 		}
 		for _, d := range deps {
-			if tearsDown(n.change.Action) && tearsDown(d.change.Action) {
-				// Dependents go first when tearing down.
-				d.deps = append(d.deps, n)
+			if tearsDown(n.Action) && tearsDown(d.Action) {
+				g.Connect(d, n)
 				continue
 			}
-			n.deps = append(n.deps, d)
+			g.Connect(n, d)
 		}
 	}
-	if cyc := findCycle(nodes); cyc != "" {
-		return nil, fmt.Errorf("changes depend on each other in a cycle: %s", cyc)
+	if cyc := g.Cycle(); cyc != nil {
+		names := make([]string, len(cyc))
+		for i, c := range cyc {
+			names[i] = c.Address.String()
+		}
+		return nil, fmt.Errorf("changes depend on each other in a cycle: %s", strings.Join(names, " → "))
 	}
-	return nodes, nil
+	return g, nil
 }
 
 // tearsDown reports whether an action removes a resource from the stack, so
 // that its dependents go first.
 func tearsDown(a plan.Action) bool { return a == plan.Delete || a == plan.Keep }
-
-func findCycle(nodes []*node) string {
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[*node]int{}
-	var path []string
-	var visit func(n *node) bool
-	visit = func(n *node) bool {
-		color[n] = grey
-		path = append(path, n.change.Address.String())
-		for _, d := range n.deps {
-			if color[d] == grey || (color[d] == white && visit(d)) {
-				return true
-			}
-		}
-		path = path[:len(path)-1]
-		color[n] = black
-		return false
-	}
-	for _, n := range nodes {
-		if color[n] == white && visit(n) {
-			return strings.Join(path, " → ")
-		}
-	}
-	return ""
-}
 
 // unknownsIn lists the output keys a document waits for.
 func unknownsIn(v any) []string {
@@ -240,6 +244,9 @@ func (e *Engine) emit(ev event.Event) {
 	ev.Time = e.now()
 	e.Events(ev)
 }
+
+// ErrInterrupted is wrapped by apply errors when the user interrupted the run.
+var ErrInterrupted = errors.New("interrupted")
 
 func listErrors(errs []error) string {
 	lines := make([]string, 0, len(errs))

@@ -23,6 +23,8 @@ type Engine struct {
 	// Parallelism caps how many changes apply at once (planning reads every
 	// provider at once, each within its own request limits).
 	Parallelism int
+	// Stop, when closed, lets the changes in flight finish and starts no more.
+	Stop <-chan struct{}
 }
 
 // Planned is a plan with the outputs learned while reading, which apply continues from.

@@ -18,7 +18,10 @@ const (
 	Succeeded Type = "succeeded"
 	Failed    Type = "failed"
 	Skipped   Type = "skipped"
-	Warning   Type = "warning"
+	// Interrupted changes were not made, or were cut short, because the
+	// user interrupted the run.
+	Interrupted Type = "interrupted"
+	Warning     Type = "warning"
 )
 
 // Event is one report about one resource (or, with an empty address, the run).
