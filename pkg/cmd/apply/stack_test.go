@@ -216,7 +216,9 @@ func TestInterruptedUpConverges(t *testing.T) {
 		if err == nil {
 			continue
 		}
-		if !strings.Contains(err.Error()+out, "context deadline exceeded") {
+		// The deadline stops the run like Ctrl-C: changes not made are reported
+		// as interrupted; a call cut short in flight names the deadline.
+		if text := err.Error() + out; !strings.Contains(text, "interrupted") && !strings.Contains(text, "context deadline") {
 			t.Fatalf("interrupted up failed for another reason: %v\n%s", err, out)
 		}
 		interrupted++
