@@ -45,6 +45,7 @@ func (st *Stack) ApplyDefaults() {
 		s.Regions[i].applyDefaults(i)
 	}
 	s.Workload.applyDefaults()
+	s.Monitoring.Alerting.applyDefaults()
 }
 
 func (c *Cloudflare) applyDefaults(s *Spec) {

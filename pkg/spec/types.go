@@ -36,6 +36,8 @@ type Spec struct {
 	Atlas      Atlas      `json:"atlas"`
 	Regions    []Region   `json:"regions"`
 	Workload   Workload   `json:"workload,omitempty"`
+	// Monitoring is how the stack is watched and who is paged.
+	Monitoring StackMonitoring `json:"monitoring,omitempty"`
 }
 
 // Cloudflare configures the zone, its edge rules and load balancing.

@@ -36,6 +36,7 @@ func Validate(st *Stack, pos Positions) Diagnostics {
 	v.cloudflare()
 	v.atlas()
 	v.workload()
+	v.alerting()
 	return v.diags
 }
 
