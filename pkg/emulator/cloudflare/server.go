@@ -44,9 +44,12 @@ type Server struct {
 	caCert   *x509.Certificate
 	caPEM    string
 	calls    map[string]int
-	faults   Faults
-	bursts   bursts
-	budget   budget
+	// inFlight counts requests being served; maxInFlight is its peak since
+	// the last ResetCalls.
+	inFlight, maxInFlight int
+	faults                Faults
+	bursts                bursts
+	budget                budget
 }
 
 // Option configures a Server.
@@ -150,9 +153,16 @@ func (s *Server) routes() {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[r.Method+" "+r.URL.Path]++
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	f, lose := s.fault(r)
 	latency := s.faults.Latency
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
 	if latency > 0 {
 		time.Sleep(latency)
 	}
@@ -220,11 +230,20 @@ func (s *Server) CallsMatching(method, fragment string) int {
 	return n
 }
 
-// ResetCalls zeroes the request counters.
+// ResetCalls zeroes the request counters and the peak of requests in flight.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = map[string]int{}
+	s.maxInFlight = s.inFlight
+}
+
+// MaxInFlight is the most requests served at once since the last
+// ResetCalls: with latency injected, how many a client sent together.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
 }
 
 func (s *Server) nextID() string {

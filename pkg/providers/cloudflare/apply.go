@@ -27,6 +27,9 @@ func (p *Provider) Apply(ctx context.Context, c plan.Change, out provider.Output
 	if c.Action == plan.Delete {
 		return p.Delete(ctx, c)
 	}
+	if c.Conflict != "" {
+		return fmt.Errorf("%s", c.Conflict)
+	}
 	if err := p.online(); err != nil {
 		return err
 	}
@@ -184,11 +187,15 @@ func (p *Provider) applyDNS(ctx context.Context, zoneID string, c plan.Change, d
 		// The type followed an address that was unknown when planned.
 		doc["type"] = recordType(doc["content"])
 	}
-	if c.Action == plan.Update {
+	switch {
+	case c.Action == plan.Update:
 		_, err := p.api.send(ctx, http.MethodPatch, base+"/"+c.ID, doc)
 		return err
-	}
-	if c.Action == plan.Replace && c.ID != "" {
+	case c.Action == plan.Adopt:
+		if create, err := p.adoptDNS(ctx, base, c, doc); err != nil || !create {
+			return err
+		}
+	case c.Action == plan.Replace && c.ID != "":
 		if _, err := p.api.send(ctx, http.MethodDelete, base+"/"+c.ID, nil); err != nil && status(err) != http.StatusNotFound {
 			return err
 		}

@@ -61,6 +61,9 @@ func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, op
 		case KindOriginCert:
 			p.certDecision(&c)
 		}
+		if c.Action == plan.Adopt {
+			p.adoptConflict(&c)
+		}
 		if reason := p.dupReason(c.Address); reason != "" && c.Action == plan.Delete && !opts.Destroy {
 			c.Reason = reason
 		}

@@ -11,8 +11,12 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/plan"
 )
 
+// inPlace reports whether a change writes over the live object: an update,
+// or an adoption, whose full body also carries the stack's marker.
+func inPlace(a plan.Action) bool { return a == plan.Update || a == plan.Adopt }
+
 func (p *Provider) applyMonitor(ctx context.Context, c plan.Change, doc plan.Document) error {
-	if c.Action == plan.Update {
+	if inPlace(c.Action) {
 		_, err := p.api.send(ctx, http.MethodPut, p.acctPath("monitors/"+c.ID), doc)
 		return err
 	}
@@ -98,7 +102,7 @@ func (p *Provider) applyPool(ctx context.Context, c plan.Change, doc plan.Docume
 		}
 		body["monitor"] = id
 	}
-	if c.Action == plan.Update {
+	if inPlace(c.Action) {
 		_, err := p.api.send(ctx, http.MethodPut, p.acctPath("pools/"+c.ID), body)
 		return err
 	}
@@ -160,7 +164,7 @@ func (p *Provider) applyLB(ctx context.Context, zoneID string, c plan.Change, do
 	}
 	body["region_pools"] = rpIDs
 	base := "zones/" + zoneID + "/load_balancers"
-	if c.Action == plan.Update {
+	if inPlace(c.Action) {
 		_, err := p.api.send(ctx, http.MethodPut, base+"/"+c.ID, body)
 		return err
 	}

@@ -46,7 +46,10 @@ type Config struct {
 	Now func() time.Time
 	// Events receives progress reports (default: discarded).
 	Events event.Sink
-	// Parallelism caps this provider's API calls in flight (default 4).
+	// Parallelism caps this provider's API calls in flight (default 20:
+	// a plan's reads, about 20, go out in one round, well inside the
+	// shared token bucket's burst of 60 and the 200 requests per second
+	// Cloudflare allows an address).
 	Parallelism int
 }
 
@@ -59,7 +62,9 @@ type Provider struct {
 
 	mu    sync.Mutex
 	state liveState
-	zone  zoneFacts
+	// dupsMu guards liveState.dups while Read's steps fill it.
+	dupsMu sync.Mutex
+	zone   zoneFacts
 	// phaseMu serialises read-merge-write of each ruleset phase.
 	phaseMu map[string]*sync.Mutex
 	// inKey/inCert are the origin key and certificate handed in through the
@@ -84,8 +89,14 @@ type liveState struct {
 	// certIssue is why a new certificate must be issued over the kept one.
 	certIssue string
 	// dups gives the reason for every extra copy of an owned object that
-	// runs which overlapped created (address "name#id").
+	// runs which overlapped created (address "name#id"); Read's steps add
+	// to it at once, through addDup.
 	dups map[plan.Address]string
+	// adoptExtra lists the records made by hand that share the name of an
+	// adopted record and go with its adoption; shadowed are the records
+	// made by hand at the load-balanced hostname (see unownedRecords).
+	adoptExtra map[plan.Address][]obj
+	shadowed   []obj
 	// foreign counts what others own, for plan-tier limits.
 	foreignRules map[string]int
 	foreignPools int
@@ -108,7 +119,7 @@ func New(st *spec.Stack, client *cf.Client, cfg Config) *Provider {
 		cfg.Events = event.Discard
 	}
 	if cfg.Parallelism < 1 {
-		cfg.Parallelism = 4
+		cfg.Parallelism = 20
 	}
 	p := &Provider{st: st, cf: &st.Spec.Cloudflare, cfg: cfg, phaseMu: map[string]*sync.Mutex{}}
 	if client != nil {
@@ -150,6 +161,12 @@ func RefPrefix(stack string) string { return "nekoctl_" + stack + "_" }
 
 // PoolName is the name of a region's origin pool (letters, digits, - and _).
 func PoolName(stack, region string) string { return "nekoctl_" + stack + "_" + region }
+
+func (p *Provider) addDup(st *liveState, a plan.Address, reason string) {
+	p.dupsMu.Lock()
+	defer p.dupsMu.Unlock()
+	st.dups[a] = reason
+}
 
 func (p *Provider) marker() string    { return Marker(p.st.Metadata.Name) }
 func (p *Provider) refPrefix() string { return RefPrefix(p.st.Metadata.Name) }

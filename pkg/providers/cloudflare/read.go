@@ -21,18 +21,27 @@ var settingIDs = []string{"ssl_automatic_mode", "ssl", "tls_client_auth", "min_t
 	"cache_level", "browser_cache_ttl", "always_online", "rocket_loader", "early_hints"}
 
 // Read implements provider.Provider. It makes one call per collection
-// (zone, DNS records by marker, monitors, pools, load balancers, Origin CA
+// (zone, DNS records, monitors, pools, load balancers, Origin CA
 // certificates), one per ruleset phase and one per owned zone setting, and
-// never a call per owned object. It publishes nothing: the certificate is
-// useless to others without its key, which only the TLS Secret holds.
+// never a call per owned object. The calls go out at once in two rounds:
+// the zone lookup with the account's monitors and pools, then everything
+// under the zone (Config.Parallelism bounds them). It publishes nothing:
+// the certificate is useless to others without its key, which only the TLS
+// Secret holds.
 func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Resource, error) {
 	if err := p.online(); err != nil {
 		return nil, err
 	}
 	st := liveState{read: true, poolIDs: map[string]string{}, editable: map[string]bool{}, foreignRules: map[string]int{},
-		dups: map[plan.Address]string{}}
-	zid, tier, err := p.lookupZone(ctx)
-	if err != nil {
+		dups: map[plan.Address]string{}, adoptExtra: map[plan.Address][]obj{}}
+	var lists lbLists
+	var zid, tier string
+	var zoneErr, acctErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { zid, tier, zoneErr = p.lookupZone(ctx) })
+	wg.Go(func() { acctErr = p.listAccountLB(ctx, &lists) })
+	wg.Wait()
+	if err := errors.Join(zoneErr, acctErr); err != nil {
 		return nil, err
 	}
 	st.zoneID, st.plan = zid, tier
@@ -40,14 +49,15 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	p.state.zoneID, p.state.plan = zid, tier
 	p.mu.Unlock()
 
-	// The steps write disjoint parts of st and run at once; the client
-	// bounds how many calls are in flight (Config.Parallelism).
+	// The steps write disjoint parts of st and run at once.
 	steps := []func(context.Context, *liveState) ([]provider.Resource, error){
-		p.readDNS, p.readSettings, p.readRules, p.readLB, p.readCert,
+		p.readDNS, p.readSettings, p.readRules, p.readCert,
+		func(ctx context.Context, st *liveState) ([]provider.Resource, error) {
+			return p.readLB(ctx, st, &lists)
+		},
 	}
 	results := make([][]provider.Resource, len(steps))
 	errs := make([]error, len(steps))
-	var wg sync.WaitGroup
 	for i, step := range steps {
 		wg.Go(func() { results[i], errs[i] = step(ctx, &st) })
 	}
@@ -73,8 +83,11 @@ func (p *Provider) acctPath(rest string) string {
 	return "accounts/" + p.cf.AccountID + "/load_balancers/" + rest
 }
 
+// readDNS lists the zone's records in one call: the stack's own (by
+// marker) and those in the way of its hostnames (see unownedRecords) come
+// from the same listing.
 func (p *Provider) readDNS(ctx context.Context, st *liveState) ([]provider.Resource, error) {
-	recs, err := p.api.list(ctx, p.zonePath(st, "dns_records"), url.Values{"comment.exact": {p.marker()}, "per_page": {"5000"}})
+	recs, err := p.api.list(ctx, p.zonePath(st, "dns_records"), url.Values{"per_page": {"5000"}})
 	if err != nil {
 		return nil, fmt.Errorf("listing DNS records: %w", apiErr(err))
 	}
@@ -82,20 +95,25 @@ func (p *Provider) readDNS(ctx context.Context, st *liveState) ([]provider.Resou
 	seen := map[string]int{}
 	for _, r := range recs {
 		if str(r, "comment") != p.marker() {
-			continue // the filter is case-insensitive; the marker is not
+			continue
 		}
 		name := str(r, "name")
-		seen[name]++
-		if seen[name] > 1 {
+		seen[strings.ToLower(name)]++
+		if seen[strings.ToLower(name)] > 1 {
 			name = dupName(name, str(r, "id"))
-			st.dups[p.zoneAddr(KindDNSRecord, name)] = "a second record of this name owned by this stack (created by runs that overlapped)"
+			p.addDup(st, p.zoneAddr(KindDNSRecord, name), "a second record of this name owned by this stack (created by runs that overlapped)")
 		}
-		out = append(out, provider.Resource{Address: p.zoneAddr(KindDNSRecord, name), ID: str(r, "id"), Fingerprint: str(r, "modified_on"), Doc: plan.Document{
-			"name": str(r, "name"), "type": str(r, "type"), "content": str(r, "content"),
-			"proxied": r["proxied"], "ttl": r["ttl"], "comment": str(r, "comment"),
-		}})
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindDNSRecord, name), ID: str(r, "id"), Fingerprint: str(r, "modified_on"), Doc: recordDoc(r)})
 	}
-	return out, nil
+	return append(out, p.unownedRecords(st, recs, seen)...), nil
+}
+
+// recordDoc is the part of a DNS record the stack owns.
+func recordDoc(r obj) plan.Document {
+	return plan.Document{
+		"name": str(r, "name"), "type": str(r, "type"), "content": str(r, "content"),
+		"proxied": r["proxied"], "ttl": r["ttl"], "comment": str(r, "comment"),
+	}
 }
 
 func (p *Provider) readSettings(ctx context.Context, st *liveState) ([]provider.Resource, error) {
@@ -118,7 +136,8 @@ func (p *Provider) readSettings(ctx context.Context, st *liveState) ([]provider.
 	var out []provider.Resource
 	for i, s := range want {
 		st.editable[s.id] = got[i]["editable"] != false
-		out = append(out, provider.Resource{Address: p.zoneAddr(KindZoneSetting, s.id), ID: s.id, Doc: plan.Document{"value": got[i]["value"]}})
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindZoneSetting, s.id), ID: s.id, Doc: plan.Document{"value": got[i]["value"]},
+			Fingerprint: str(got[i], "modified_on")})
 	}
 	return out, nil
 }
@@ -139,6 +158,12 @@ func (p *Provider) getPhase(ctx context.Context, zoneID, phase string) ([]obj, e
 		}
 	}
 	return rules, nil
+}
+
+// ruleVersion identifies a rule's version: the API numbers every rule's
+// versions and stamps its last update.
+func ruleVersion(r obj) string {
+	return str(r, "version") + "@" + str(r, "last_updated")
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }
@@ -171,7 +196,7 @@ func (p *Provider) readRules(ctx context.Context, st *liveState) ([]provider.Res
 			if _, ok := doc["enabled"]; !ok {
 				doc["enabled"] = true
 			}
-			out = append(out, provider.Resource{Address: p.zoneAddr(KindRule, ref), ID: str(r, "id"), Doc: doc})
+			out = append(out, provider.Resource{Address: p.zoneAddr(KindRule, ref), ID: str(r, "id"), Doc: doc, Fingerprint: ruleVersion(r)})
 		}
 	}
 	return out, nil

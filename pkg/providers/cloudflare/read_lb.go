@@ -2,9 +2,11 @@ package cloudflare
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -14,83 +16,58 @@ import (
 // load balancers.
 type lbLists struct{ monitors, pools, lbs []obj }
 
-func (p *Provider) listLB(ctx context.Context, st *liveState) (lbLists, error) {
-	var l lbLists
-	var err error
-	if l.monitors, err = p.api.list(ctx, p.acctPath("monitors"), nil); err != nil {
-		return l, fmt.Errorf("listing monitors: %w", apiErr(err))
-	}
-	if l.pools, err = p.api.list(ctx, p.acctPath("pools"), nil); err != nil {
-		return l, fmt.Errorf("listing pools: %w", apiErr(err))
-	}
-	if l.lbs, err = p.api.list(ctx, p.zonePath(st, "load_balancers"), nil); err != nil {
-		return l, fmt.Errorf("listing load balancers: %w", apiErr(err))
-	}
-	return l, nil
+// listAccountLB lists the account's monitors and pools, at once.
+func (p *Provider) listAccountLB(ctx context.Context, l *lbLists) error {
+	var monErr, poolErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if l.monitors, monErr = p.api.list(ctx, p.acctPath("monitors"), nil); monErr != nil {
+			monErr = fmt.Errorf("listing monitors: %w", apiErr(monErr))
+		}
+	})
+	wg.Go(func() {
+		if l.pools, poolErr = p.api.list(ctx, p.acctPath("pools"), nil); poolErr != nil {
+			poolErr = fmt.Errorf("listing pools: %w", apiErr(poolErr))
+		}
+	})
+	wg.Wait()
+	return errors.Join(monErr, poolErr)
 }
 
 // readLB reads the stack's monitor, pools and load balancer. When runs that
 // overlapped created an object twice, the one the rest of the stack uses is
 // kept under its usual address (the pools the load balancer points at, the
 // monitor those pools use) and every other copy gets an address of its own
-// ("name#id"), which the diff plans as a delete with the reason.
-func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resource, error) {
-	l, err := p.listLB(ctx, st)
-	if err != nil {
-		return nil, err
+// ("name#id"), which the diff plans as a delete with the reason. Objects
+// made by hand with the stack's identity (see handMade) are read Unowned.
+func (p *Provider) readLB(ctx context.Context, st *liveState, l *lbLists) ([]provider.Resource, error) {
+	var err error
+	if l.lbs, err = p.api.list(ctx, p.zonePath(st, "load_balancers"), nil); err != nil {
+		return nil, fmt.Errorf("listing load balancers: %w", apiErr(err))
 	}
+	hm := handMade{}
 	var lbs []obj
 	used := map[string]bool{} // pool ids the stack's load balancer points at
 	for _, lb := range l.lbs {
+		mine := strings.EqualFold(str(lb, "name"), p.lbHost())
 		if str(lb, "description") != p.marker() {
-			continue
+			if !mine {
+				continue
+			}
+			// The name is unique in the zone: this is the stack's load
+			// balancer, made without nekoctl.
+			hm[str(lb, "id")] = true
 		}
 		lbs = append(lbs, lb)
-		if strings.EqualFold(str(lb, "name"), p.lbHost()) {
+		if mine {
 			for _, id := range poolRefs(lb) {
 				used[id] = true
 			}
 		}
 	}
 
-	prefix := PoolName(p.st.Metadata.Name, "")
-	byRegion := map[string][]obj{}
-	var regions []string
-	for _, pl := range l.pools {
-		if str(pl, "description") != p.marker() || !strings.HasPrefix(str(pl, "name"), prefix) {
-			st.foreignPools++
-			continue
-		}
-		r := strings.TrimPrefix(str(pl, "name"), prefix)
-		if byRegion[r] == nil {
-			regions = append(regions, r)
-		}
-		byRegion[r] = append(byRegion[r], pl)
-	}
-	poolNames := map[string]string{} // id -> address name
-	monUse := map[string]int{}       // monitor id -> primary pools using it
-	for _, r := range regions {
-		keep := pick(byRegion[r], func(o obj) bool { return used[str(o, "id")] })
-		for i, pl := range byRegion[r] {
-			id := str(pl, "id")
-			if i == keep {
-				poolNames[id] = r
-				st.poolIDs[r] = id
-				monUse[str(pl, "monitor")]++
-				continue
-			}
-			poolNames[id] = dupName(r, id)
-			st.dups[p.accountAddr(KindPool, dupName(r, id))] = fmt.Sprintf(
-				"a second pool for region %s (created by runs that overlapped); the load balancer uses pool %s", r, str(byRegion[r][keep], "id"))
-		}
-	}
-
-	var mons []obj
-	for _, m := range l.monitors {
-		if str(m, "description") == p.marker() {
-			mons = append(mons, m)
-		}
-	}
+	poolNames, monUse := p.stackPools(st, l.pools, used, hm)
+	mons := p.stackMonitors(l.monitors, monUse, hm)
 	keepMon := pickMost(mons, func(o obj) int { return monUse[str(o, "id")] })
 	var out []provider.Resource
 	monNames := map[string]string{}
@@ -100,15 +77,16 @@ func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resour
 			st.monitorID = id
 		} else {
 			name = dupName(monitorName, id)
-			st.dups[p.accountAddr(KindMonitor, name)] = fmt.Sprintf(
-				"a second health monitor of this stack (created by runs that overlapped); the pools use monitor %s", str(mons[keepMon], "id"))
+			p.addDup(st, p.accountAddr(KindMonitor, name), fmt.Sprintf(
+				"a second health monitor of this stack (created by runs that overlapped); the pools use monitor %s", str(mons[keepMon], "id")))
 		}
 		monNames[id] = name
 		doc := plan.Document{}
 		for _, k := range []string{"type", "method", "path", "port", "expected_codes", "interval", "timeout", "retries", "header", "follow_redirects", "allow_insecure", "description"} {
 			doc[k] = m[k]
 		}
-		out = append(out, provider.Resource{Address: p.accountAddr(KindMonitor, name), ID: id, Doc: doc, Fingerprint: str(m, "modified_on")})
+		out = append(out, provider.Resource{Address: p.accountAddr(KindMonitor, name), ID: id, Doc: doc, Fingerprint: str(m, "modified_on"),
+			Unowned: hm[id]})
 	}
 
 	for _, pl := range l.pools {
@@ -127,10 +105,11 @@ func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resour
 				origins = append(origins, plan.Document{"name": om["name"], "address": om["address"], "enabled": om["enabled"], "weight": om["weight"]})
 			}
 		}
-		out = append(out, provider.Resource{Address: p.accountAddr(KindPool, name), ID: id, Fingerprint: str(pl, "modified_on"), Doc: plan.Document{
-			"name": str(pl, "name"), "description": str(pl, "description"), "enabled": pl["enabled"],
-			"minimum_origins": pl["minimum_origins"], "monitor": mon, "origins": origins,
-		}})
+		out = append(out, provider.Resource{Address: p.accountAddr(KindPool, name), ID: id, Fingerprint: str(pl, "modified_on"), Unowned: hm[id],
+			Doc: plan.Document{
+				"name": str(pl, "name"), "description": str(pl, "description"), "enabled": pl["enabled"],
+				"minimum_origins": pl["minimum_origins"], "monitor": mon, "origins": origins,
+			}})
 	}
 
 	names := func(v any) []any {
@@ -155,13 +134,113 @@ func (p *Provider) readLB(ctx context.Context, st *liveState) ([]provider.Resour
 		if n, ok := poolNames[fb]; ok {
 			fb = n
 		}
-		out = append(out, provider.Resource{Address: p.zoneAddr(KindLB, str(lb, "name")), ID: str(lb, "id"), Fingerprint: str(lb, "modified_on"), Doc: plan.Document{
-			"name": str(lb, "name"), "description": str(lb, "description"), "enabled": lb["enabled"], "proxied": lb["proxied"],
-			"steering_policy": lb["steering_policy"], "session_affinity": lb["session_affinity"],
-			"fallback_pool": fb, "default_pools": names(lb["default_pools"]), "region_pools": rp,
-		}})
+		out = append(out, provider.Resource{Address: p.zoneAddr(KindLB, str(lb, "name")), ID: str(lb, "id"), Fingerprint: str(lb, "modified_on"),
+			Unowned: hm[str(lb, "id")], Doc: plan.Document{
+				"name": str(lb, "name"), "description": str(lb, "description"), "enabled": lb["enabled"], "proxied": lb["proxied"],
+				"steering_policy": lb["steering_policy"], "session_affinity": lb["session_affinity"],
+				"fallback_pool": fb, "default_pools": names(lb["default_pools"]), "region_pools": rp,
+			}})
 	}
 	return out, nil
+}
+
+// handMade holds the ids of objects read with the stack's identity but
+// without its marker: they are read Unowned (a conflict, or adopted with
+// --adopt).
+type handMade map[string]bool
+
+// stackPools picks the stack's pool of each region: owned pools first (the
+// one the load balancer uses, else the first listed; other copies are
+// duplicates), else a pool made by hand with the name nekoctl gives it. It
+// returns the address name of every pool it picked, by id, and how many
+// picked pools use each monitor.
+func (p *Provider) stackPools(st *liveState, pools []obj, used map[string]bool, hm handMade) (map[string]string, map[string]int) {
+	prefix := PoolName(p.st.Metadata.Name, "")
+	owned, unowned := map[string][]obj{}, map[string][]obj{}
+	var regions []string
+	for _, pl := range pools {
+		name := str(pl, "name")
+		r, ok := strings.CutPrefix(name, prefix)
+		switch {
+		case ok && str(pl, "description") == p.marker():
+			owned[r] = append(owned[r], pl)
+		case ok && p.st.Spec.Region(r) != nil:
+			unowned[r] = append(unowned[r], pl)
+		default:
+			st.foreignPools++
+			continue
+		}
+		if !slices.Contains(regions, r) {
+			regions = append(regions, r)
+		}
+	}
+	poolNames := map[string]string{} // id -> address name
+	monUse := map[string]int{}       // monitor id -> primary pools using it
+	for _, r := range regions {
+		list, others := owned[r], unowned[r]
+		if len(list) == 0 {
+			list, others = others[:1], others[1:]
+			hm[str(list[0], "id")] = true
+		}
+		st.foreignPools += len(others)
+		keep := pick(list, func(o obj) bool { return used[str(o, "id")] })
+		for i, pl := range list {
+			id := str(pl, "id")
+			if i == keep {
+				poolNames[id] = r
+				st.poolIDs[r] = id
+				monUse[str(pl, "monitor")]++
+				continue
+			}
+			poolNames[id] = dupName(r, id)
+			p.addDup(st, p.accountAddr(KindPool, dupName(r, id)), fmt.Sprintf(
+				"a second pool for region %s (created by runs that overlapped); the load balancer uses pool %s", r, str(list[keep], "id")))
+		}
+	}
+	return poolNames, monUse
+}
+
+// stackMonitors returns the stack's owned monitors; when it owns none, the
+// monitor made by hand that its pools use (a monitor has no name), else
+// one that checks the stack's hostname, read as its monitor.
+func (p *Provider) stackMonitors(monitors []obj, monUse map[string]int, hm handMade) []obj {
+	var mons []obj
+	for _, m := range monitors {
+		if str(m, "description") == p.marker() {
+			mons = append(mons, m)
+		}
+	}
+	if len(mons) > 0 || !p.lbEnabled() {
+		return mons
+	}
+	var best obj
+	for _, m := range monitors {
+		if _, other := otherStack(str(m, "description")); other {
+			continue
+		}
+		switch {
+		case monUse[str(m, "id")] > 0 && (best == nil || monUse[str(m, "id")] > monUse[str(best, "id")]):
+			best = m
+		case best == nil && checksHost(m, p.lbHost()):
+			best = m
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	hm[str(best, "id")] = true
+	return []obj{best}
+}
+
+// checksHost reports whether a monitor sends host as its Host header.
+func checksHost(m obj, host string) bool {
+	h, _ := m["header"].(obj)
+	for _, v := range asList(h["Host"]) {
+		if strings.EqualFold(fmt.Sprint(v), host) {
+			return true
+		}
+	}
+	return false
 }
 
 // poolRefs lists every pool id a load balancer points at.

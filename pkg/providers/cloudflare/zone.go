@@ -86,12 +86,13 @@ func (p *Provider) Diagnostics() []plan.Diagnostic {
 	if z.status == "" {
 		return nil
 	}
+	shadowed := p.shadowedWarning()
 	name := z.planName
 	if name == "" {
 		name = tier
 	}
-	return []plan.Diagnostic{{Severity: plan.SeverityInfo, Provider: Name,
-		Message: fmt.Sprintf("zone %s: %s plan, status %s, name servers %s", p.cf.Zone, name, z.status, strings.Join(z.nameServers, ", "))}}
+	return append([]plan.Diagnostic{{Severity: plan.SeverityInfo, Provider: Name,
+		Message: fmt.Sprintf("zone %s: %s plan, status %s, name servers %s", p.cf.Zone, name, z.status, strings.Join(z.nameServers, ", "))}}, shadowed...)
 }
 
 var _ provider.Diagnoser = (*Provider)(nil)
