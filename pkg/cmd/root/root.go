@@ -16,6 +16,7 @@ import (
 	costcmd "github.com/neko-defense/nekoctl/pkg/cmd/cost"
 	"github.com/neko-defense/nekoctl/pkg/cmd/output"
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
+	"github.com/neko-defense/nekoctl/pkg/cmd/recovery"
 	"github.com/neko-defense/nekoctl/pkg/cmd/render"
 	"github.com/neko-defense/nekoctl/pkg/cmd/schema"
 	"github.com/neko-defense/nekoctl/pkg/cmd/serve"
@@ -63,6 +64,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		status.NewCmdStatus(f, nil),
 		costcmd.NewCmdCost(f, nil),
 		unlock.NewCmdUnlock(f, nil),
+		recovery.NewCmdFailover(f, nil),
 		render.NewCmdRender(f, nil),
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),

@@ -30,6 +30,9 @@ func (s *Server) advance() {
 			switch c.doc.StateName {
 			case StateCreating, StateUpdating, "REPAIRING":
 				c.doc.StateName = StateIdle
+				// The replica set settles: the highest-priority electable
+				// region holds the primary again.
+				c.primary = electedPrimary(&c.doc, "")
 			case StateDeleting:
 				delete(p.clusters, name)
 			}

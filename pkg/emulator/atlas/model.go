@@ -100,4 +100,8 @@ type cluster struct {
 	restores  []*RestoreJob
 	// primaryRestarts counts failover tests started.
 	primaryRestarts int
+	// primary is the region key ("AWS/US_EAST_1") whose node is primary.
+	// It moves only when a reconfiguration or failover test completes, as
+	// an election does, not when the priorities are sent.
+	primary string
 }

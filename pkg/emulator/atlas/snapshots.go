@@ -115,6 +115,9 @@ func (s *Server) restartPrimaries(_ http.ResponseWriter, r *http.Request) (int, 
 		return conflict("CLUSTER_RESTART_INVALID", fmt.Sprintf("Cluster %s is %s; a failover test needs it IDLE.", c.doc.Name, c.doc.StateName), c.doc.Name)
 	}
 	c.primaryRestarts++
+	// The primary steps down and another electable node is elected until
+	// the test ends and the highest priority takes it back.
+	c.primary = electedPrimary(&c.doc, s.primaryOf(c))
 	c.doc.StateName, c.until = StateUpdating, s.now().Add(s.opts.UpdateDuration)
 	return http.StatusOK, map[string]any{}
 }
