@@ -35,7 +35,16 @@ var (
 		"owasp":              "4814384a9e5d4991b9815dcfc25d2f1f",
 		"free-managed":       "77454fe2d30c4220b5701f6fdfb893ba",
 	}
+
+	// OWASPScoreThresholds are the threat scores behind the OWASP Core
+	// Ruleset's named thresholds.
+	OWASPScoreThresholds = map[string]int{"low": 60, "medium": 40, "high": 25}
 )
+
+// OWASPAnomalyRuleID is the OWASP Core Ruleset's last rule (949110, "Inbound
+// Anomaly Score Exceeded"): its override carries the score threshold and
+// the action.
+const OWASPAnomalyRuleID = "6179ae15870a4bb7b2d480d4843b323c"
 
 // Per-zone quotas the service enforces: DNS records per zone (Free zones
 // created after 2024-09-01 hold 200; paid plans 3,500 unless raised by

@@ -103,6 +103,21 @@ type WAF struct {
 	// ManagedRulesets: cloudflare-managed, owasp (both need Pro or higher),
 	// or free-managed.
 	ManagedRulesets []string `json:"managedRulesets,omitempty" jsonschema:"enum=cloudflare-managed,enum=owasp,enum=free-managed"`
+	// OWASP tunes the OWASP Core Ruleset; unset fields keep Cloudflare's
+	// defaults.
+	OWASP *OWASP `json:"owasp,omitempty"`
+}
+
+// OWASP are the overrides the OWASP Core Ruleset takes: how aggressive its
+// rules are, how high a request's threat score must be, and what happens then.
+type OWASP struct {
+	// ParanoiaLevel enables the rules of levels 1 up to this one (1-4).
+	ParanoiaLevel int `json:"paranoiaLevel,omitempty" jsonschema:"minimum=1,maximum=4"`
+	// ScoreThreshold: low (60 and higher), medium (40), high (25).
+	ScoreThreshold string `json:"scoreThreshold,omitempty" jsonschema:"enum=low,enum=medium,enum=high"`
+	// Action taken when the threat score reaches the threshold; log needs
+	// Enterprise.
+	Action string `json:"action,omitempty" jsonschema:"enum=block,enum=managed_challenge,enum=challenge,enum=js_challenge,enum=log"`
 }
 
 // RateLimit is one rule of the zone's rate-limiting phase.

@@ -100,6 +100,25 @@ func (v *validator) waf(c *Cloudflare) {
 		}
 		seen[name] = true
 	}
+	if o := c.WAF.OWASP; o != nil {
+		p := "spec.cloudflare.waf.owasp"
+		if !seen["owasp"] {
+			v.errorf(p, "tunes the OWASP Core Ruleset, which managedRulesets does not deploy (add owasp there)")
+		}
+		if o.ParanoiaLevel != 0 && (o.ParanoiaLevel < 1 || o.ParanoiaLevel > 4) {
+			v.errorf(p+".paranoiaLevel", "must be 1 to 4, found %d", o.ParanoiaLevel)
+		}
+		if _, ok := OWASPScoreThresholds[o.ScoreThreshold]; o.ScoreThreshold != "" && !ok {
+			v.errorf(p+".scoreThreshold", "%q must be one of low (60 and higher), medium (40), high (25)", o.ScoreThreshold)
+		}
+		switch {
+		case o.Action == "":
+		case !oneOf(o.Action, "block", "managed_challenge", "challenge", "js_challenge", "log"):
+			v.errorf(p+".action", "%q must be one of block, managed_challenge, challenge, js_challenge, log", o.Action)
+		case o.Action == "log" && c.Plan != "enterprise":
+			v.errorf(p+".action", "log needs the Enterprise plan; the zone is on %s (use block or managed_challenge)", c.Plan)
+		}
+	}
 }
 
 func (v *validator) rateLimits(c *Cloudflare) {

@@ -189,6 +189,17 @@ func validateRules(plan, phase string, rules []Rule) []apiError {
 		}
 		if strings.TrimSpace(ru.Expression) == "" {
 			bad(i, "expression is required")
+		} else if e, err := parseExpr(ru.Expression); err != nil {
+			bad(i, "expression: %v", err)
+		} else {
+			for _, msg := range checkExprPlan(plan, e) {
+				bad(i, "expression: %s", msg)
+			}
+			if phase == "http_ratelimit" {
+				for _, msg := range checkRateLimitExpr(plan, e) {
+					bad(i, "expression: %s", msg)
+				}
+			}
 		}
 		if !slices.Contains(phaseActions[phase], ru.Action) {
 			bad(i, "action %q is not allowed in phase %s", ru.Action, phase)
@@ -210,6 +221,9 @@ func validateRules(plan, phase string, rules []Rule) []apiError {
 			case ManagedFree:
 			default:
 				bad(i, "action_parameters.id %q is not a managed ruleset this zone can deploy", id)
+			}
+			for _, msg := range validateOverrides(plan, id, ru.ActionParameters["overrides"]) {
+				bad(i, "%s", msg)
 			}
 		case "http_request_cache_settings":
 			if _, ok := ru.ActionParameters["cache"].(bool); !ok {
@@ -266,16 +280,43 @@ func validateRateLimit(plan string, i int, ru Rule) []apiError {
 	if rl.RequestsPerPeriod < 1 {
 		bad("ratelimit.requests_per_period must be at least 1")
 	}
-	if strings.Contains(ru.Expression, " matches ") && (plan == Free || plan == Pro) {
-		bad("the matches operator in rate limiting rules requires a Business plan or higher")
+	for _, c := range rl.Characteristics {
+		if c != "cf.colo.id" && !slices.Contains(rateLimitCharacteristics[plan], c) && (plan != Enterprise || !enterpriseCharacteristic(c)) {
+			bad("ratelimit.characteristics: %q is not available on the %s plan (allowed: cf.colo.id, %s)", c, plan, strings.Join(rateLimitCharacteristics[plan], ", "))
+		}
 	}
-	if plan == Free {
-		stripped := strings.ReplaceAll(ru.Expression, "http.request.uri.path", "")
-		if strings.Contains(stripped, "http.") || strings.Contains(stripped, "ip.") || strings.Contains(stripped, "cf.") {
-			bad("on the Free plan rate limiting rules may only match on http.request.uri.path")
+	if rl.CountingExpr != "" {
+		if !planAllows(plan, Business) {
+			bad("ratelimit.counting_expression: not entitled: counting expressions require the Business plan or higher; the zone is on %s", plan)
+		} else if e, err := parseExpr(rl.CountingExpr); err != nil {
+			bad("ratelimit.counting_expression: %v", err)
+		} else {
+			for _, f := range e.fields {
+				if min := exprFields[f].minPlan; !planAllows(plan, min) {
+					bad("ratelimit.counting_expression: not entitled: the field %s requires the %s plan or higher", f, min)
+				}
+			}
 		}
 	}
 	return errs
+}
+
+// checkRateLimitExpr applies the rate-limiting phase's narrower field list
+// and the Business-only matches operator.
+func checkRateLimitExpr(plan string, e *parsedExpr) []string {
+	var out []string
+	if slices.Contains(e.operators, "matches") && !planAllows(plan, Business) {
+		out = append(out, "the matches operator in rate limiting rules requires a Business plan or higher")
+	}
+	if plan == Enterprise {
+		return out
+	}
+	for _, f := range e.fields {
+		if !slices.Contains(rateLimitFields[plan], f) {
+			out = append(out, fmt.Sprintf("rate limiting rules on the %s plan may only match on %s; %s needs a higher plan", plan, strings.Join(rateLimitFields[plan], ", "), f))
+		}
+	}
+	return out
 }
 
 func (s *Server) legacyRateLimits(w http.ResponseWriter, _ *http.Request) {

@@ -202,8 +202,12 @@ func (p *Provider) desiredRules() []provider.Resource {
 			"action": "set_cache_settings", "expression": "(" + p.hostExpr() + ") and " + pathExpr(cr.Path), "action_parameters": ap}))
 	}
 	for _, name := range p.cf.WAF.ManagedRulesets {
+		ap := plan.Document{"id": ManagedRulesets[name]}
+		if ov := owaspOverrides(p.cf.WAF.OWASP); name == "owasp" && ov != nil {
+			ap["overrides"] = ov
+		}
 		out = append(out, p.rule(phaseWAF, name, plan.Document{
-			"action": "execute", "expression": p.hostExpr(), "action_parameters": plan.Document{"id": ManagedRulesets[name]}}))
+			"action": "execute", "expression": p.hostExpr(), "action_parameters": ap}))
 	}
 	for _, rl := range p.cf.RateLimits {
 		out = append(out, p.rule(phaseRateLimit, rl.Name, plan.Document{

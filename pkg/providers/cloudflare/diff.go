@@ -42,7 +42,7 @@ func (p *Provider) Diff(_ context.Context, desired, live []provider.Resource, op
 	projected := make([]provider.Resource, 0, len(live))
 	for _, l := range p.withChosenCert(live) {
 		if d, ok := want[l.Address]; ok {
-			l.Doc = project(l.Doc, d).(plan.Document)
+			l.Doc = keepOverrides(project(l.Doc, d).(plan.Document), l.Doc)
 		}
 		projected = append(projected, l)
 	}
