@@ -7,6 +7,7 @@ import (
 
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/providers/cloudflare"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 	"time"
 
@@ -25,6 +26,8 @@ type Factory struct {
 	Providers ProvidersFunc
 	// Locker returns a stack's lock (a Lease in the primary region's cluster).
 	Locker LockerFunc
+	// CloudflareZone reads a stack's Cloudflare zone (`validate --online`).
+	CloudflareZone func(ctx context.Context, st *spec.Stack) (cloudflare.ZoneInfo, error)
 	// RenderManifests renders one region's Kubernetes objects as YAML.
 	RenderManifests func(st *spec.Stack, region string) ([]byte, error)
 }

@@ -21,8 +21,9 @@ func DiagnosticsText(w io.Writer, ds spec.Diagnostics, color bool) error {
 	return t.err
 }
 
-// ValidationJSON is the machine result of `validate`.
-func ValidationJSON(w io.Writer, file string, ds spec.Diagnostics) error {
+// ValidationJSON is the machine result of `validate`; zone, when not nil,
+// is what `validate --online` read of the Cloudflare zone.
+func ValidationJSON(w io.Writer, file string, ds spec.Diagnostics, zone any) error {
 	if ds == nil {
 		ds = spec.Diagnostics{}
 	}
@@ -33,5 +34,6 @@ func ValidationJSON(w io.Writer, file string, ds spec.Diagnostics) error {
 		File          string           `json:"file"`
 		Valid         bool             `json:"valid"`
 		Diagnostics   spec.Diagnostics `json:"diagnostics"`
-	}{plan.FormatVersion, file, !ds.HasErrors(), ds})
+		Zone          any              `json:"zone,omitempty"`
+	}{plan.FormatVersion, file, !ds.HasErrors(), ds, zone})
 }

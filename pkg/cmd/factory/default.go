@@ -18,6 +18,7 @@ import (
 //     contexts for Kubernetes; clients are built only when a command plans;
 //   - Locker: Getenv (KUBECONFIG, user and CI job variables) and the primary
 //     region's kubeconfig context;
+//   - CloudflareZone: Getenv for the Cloudflare token and endpoint;
 //   - RenderManifests: the embedded templates only.
 func New() *cmdutil.Factory {
 	f := &cmdutil.Factory{
@@ -27,6 +28,7 @@ func New() *cmdutil.Factory {
 	}
 	f.Providers = ProvidersWith(f, Tuning{})
 	f.Locker = leaseLocker(f)
+	f.CloudflareZone = cloudflareZone(f)
 	f.RenderManifests = renderManifests
 	return f
 }

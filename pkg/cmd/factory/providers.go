@@ -76,6 +76,17 @@ func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 	}
 }
 
+// cloudflareZone reads a stack's zone with a client of its own.
+func cloudflareZone(f *cmdutil.Factory) func(context.Context, *spec.Stack) (cloudflare.ZoneInfo, error) {
+	return func(ctx context.Context, st *spec.Stack) (cloudflare.ZoneInfo, error) {
+		c, err := cloudflare.NewClient(f.Getenv, &http.Client{Timeout: httpTimeout}, cloudflare.NewLimiter())
+		if err != nil {
+			return cloudflare.ZoneInfo{}, err
+		}
+		return cloudflare.New(st, c, cloudflare.Config{Now: f.Now}).Zone(ctx)
+	}
+}
+
 func renderManifests(st *spec.Stack, region string) ([]byte, error) {
 	return kubernetes.Render(st, region, provider.NewOutputs())
 }

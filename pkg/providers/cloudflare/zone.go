@@ -12,9 +12,47 @@ import (
 
 // zoneFacts is what the zone lookup learns besides id and tier.
 type zoneFacts struct {
+	id, tier    string
 	status      string
 	nameServers []string
 	planName    string
+	account     struct{ id, name string }
+}
+
+// ZoneInfo is the stack's zone as the API describes it.
+type ZoneInfo struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+	// Status is initializing, pending, active or moved: only an active
+	// zone serves traffic.
+	Status string `json:"status"`
+	// Plan is the tier (free, pro, business, enterprise); PlanName the
+	// plan's name ("Pro Website").
+	Plan        string   `json:"plan"`
+	PlanName    string   `json:"plan_name"`
+	NameServers []string `json:"name_servers"`
+	AccountID   string   `json:"account_id"`
+	AccountName string   `json:"account_name,omitempty"`
+}
+
+// Zone looks the stack's zone up (one call) and describes it. The error
+// says why the stack cannot be built on it: not found, another account's
+// zone (the description is still returned), or a zone that serves no
+// traffic, naming the name servers to set at the registrar.
+func (p *Provider) Zone(ctx context.Context) (ZoneInfo, error) {
+	if err := p.online(); err != nil {
+		return ZoneInfo{}, err
+	}
+	_, _, err := p.lookupZone(ctx)
+	p.mu.Lock()
+	z := p.zone
+	p.mu.Unlock()
+	info := ZoneInfo{Name: p.cf.Zone, ID: z.id, Status: z.status, Plan: z.tier, PlanName: z.planName,
+		NameServers: z.nameServers, AccountID: z.account.id, AccountName: z.account.name}
+	if err != nil {
+		return info, err
+	}
+	return info, p.checkZoneServes()
 }
 
 // lookupZone finds the zone by name (once per run) and returns its id and
@@ -38,23 +76,24 @@ func (p *Provider) lookupZone(ctx context.Context) (string, string, error) {
 			continue
 		}
 		acct, _ := z["account"].(obj)
-		if id := str(acct, "id"); id != "" && id != p.cf.AccountID {
-			return "", "", fmt.Errorf("zone %s belongs to account %s, not to spec.cloudflare.accountID %s: set the zone's account in the spec (its monitor and pools live there) or use a token scoped to the right account",
-				p.cf.Zone, id, p.cf.AccountID)
-		}
 		pl, _ := z["plan"].(obj)
 		tier := str(pl, "legacy_id")
 		if tier == "" {
 			tier = strings.ToLower(strings.Fields(str(pl, "name") + " free")[0])
 		}
-		facts := zoneFacts{status: str(z, "status"), planName: str(pl, "name")}
+		facts := zoneFacts{id: str(z, "id"), tier: tier, status: str(z, "status"), planName: str(pl, "name")}
+		facts.account.id, facts.account.name = str(acct, "id"), str(acct, "name")
 		for _, ns := range asList(z["name_servers"]) {
 			facts.nameServers = append(facts.nameServers, fmt.Sprint(ns))
 		}
 		p.mu.Lock()
 		p.zone = facts
 		p.mu.Unlock()
-		return str(z, "id"), tier, nil
+		if id := facts.account.id; id != "" && id != p.cf.AccountID {
+			return "", "", fmt.Errorf("zone %s belongs to account %s, not to spec.cloudflare.accountID %s: set the zone's account in the spec (its monitor and pools live there) or use a token scoped to the right account",
+				p.cf.Zone, id, p.cf.AccountID)
+		}
+		return facts.id, tier, nil
 	}
 	return "", "", fmt.Errorf("zone %s not found; add it to account %s or give the token access to it", p.cf.Zone, p.cf.AccountID)
 }
