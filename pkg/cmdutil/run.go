@@ -8,6 +8,7 @@ import (
 
 	"github.com/neko-defense/nekoctl/pkg/engine"
 	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/printer"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
@@ -19,6 +20,8 @@ type RunOptions struct {
 	Output      string
 	Parallelism int
 	Provider    provider.Options
+	// Select makes the run partial (--region, --target, --exclude).
+	Select plan.Selection
 }
 
 // Engine builds the providers of a validated stack and the engine over them.

@@ -97,6 +97,9 @@ type Change struct {
 	// Conflict, when set, says why the change cannot be applied as planned
 	// (an unowned object in the way); `up` refuses a plan with conflicts.
 	Conflict string `json:"conflict,omitempty"`
+	// PulledInBy, in a partial plan, names the selected change that needs
+	// this one, which the selection did not name itself.
+	PulledInBy *Address `json:"pulled_in_by,omitempty"`
 }
 
 // Diagnostic is a warning or error not tied to one change.
@@ -112,7 +115,12 @@ type Plan struct {
 	Stack       string       `json:"stack"`
 	Changes     []Change     `json:"changes"`
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+	// Selection is set on a partial plan: what it was limited to.
+	Selection *Selection `json:"selection,omitempty"`
 }
+
+// Partial reports whether the plan holds only a selection of the changes.
+func (p *Plan) Partial() bool { return p.Selection != nil && !p.Selection.Empty() }
 
 // Summary counts the actions; replace counts as both an add and a destroy.
 type Summary struct {

@@ -175,3 +175,24 @@ func TestCheckRefusesWhenTheReadFails(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestPartialPlanKeepsItsSelection: a partial plan saved and checked again
+// still says what selected it and what each dependency was pulled in by,
+// and applies only its own addresses.
+func TestPartialPlanKeepsItsSelection(t *testing.T) {
+	f := sampleFile()
+	f.Plan.Changes = f.Plan.Changes[1:]
+	f.Plan.Changes[0].PulledInBy = &mongo
+	f.Plan.Selection = &plan.Selection{Regions: []string{"us-east"}}
+	saved, _ := roundTrip(t, f)
+	got, err := Check(saved, livePlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Partial() || got.Selection.Regions[0] != "us-east" {
+		t.Errorf("the checked plan lost its selection: %+v", got.Selection)
+	}
+	if len(got.Changes) != 3 || got.Changes[0].PulledInBy == nil || *got.Changes[0].PulledInBy != mongo {
+		t.Errorf("the checked plan lost what pulled the user in: %+v", got.Changes)
+	}
+}

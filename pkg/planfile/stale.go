@@ -70,7 +70,7 @@ func Check(f *File, fresh *plan.Plan) (*plan.Plan, error) {
 	for _, c := range fresh.Changes {
 		byAddr[c.Address] = c
 	}
-	out := &plan.Plan{Stack: f.Plan.Stack, Changes: make([]plan.Change, 0, len(f.Plan.Changes))}
+	out := &plan.Plan{Stack: f.Plan.Stack, Changes: make([]plan.Change, 0, len(f.Plan.Changes)), Selection: f.Plan.Selection}
 	var probs []Problem
 	for _, s := range f.Plan.Changes {
 		c, ok := byAddr[s.Address]
@@ -82,6 +82,7 @@ func Check(f *File, fresh *plan.Plan) (*plan.Plan, error) {
 			probs = append(probs, Problem{Address: s.Address.String(), Reason: reason})
 			continue
 		}
+		c.PulledInBy = s.PulledInBy
 		out.Changes = append(out.Changes, c)
 	}
 	if len(probs) > 0 {

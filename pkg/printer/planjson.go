@@ -17,6 +17,8 @@ type jsonPlan struct {
 	Summary        jsonSummary       `json:"summary"`
 	Changes        []jsonChange      `json:"changes"`
 	Diagnostics    []plan.Diagnostic `json:"diagnostics"`
+	// Selection is set on a partial plan (--region, --target, --exclude).
+	Selection *plan.Selection `json:"selection,omitempty"`
 }
 
 type jsonSummary struct {
@@ -28,6 +30,9 @@ type jsonSummary struct {
 	Keep      int  `json:"keep"`
 	Conflicts int  `json:"conflicts"`
 	Errored   bool `json:"errored"`
+	// Partial plans hold only a selection and what it needs; PulledIn counts the latter.
+	Partial  bool `json:"partial"`
+	PulledIn int  `json:"pulled_in,omitempty"`
 }
 
 // jsonChange flattens the address to one string for grepping and keeps its
@@ -49,12 +54,17 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 			Adopt: s.Adopt, Keep: s.Keep, Conflicts: len(p.Conflicts()), Errored: p.HasErrors()},
 		Changes:     make([]jsonChange, 0, len(p.Changes)),
 		Diagnostics: p.Diagnostics,
+		Selection:   p.Selection,
 	}
+	out.Summary.Partial = p.Partial()
 	if out.Diagnostics == nil {
 		out.Diagnostics = []plan.Diagnostic{}
 	}
 	for _, c := range p.Changes {
 		out.Changes = append(out.Changes, jsonChange{Address: c.Address.String(), Resource: c.Address, Change: c})
+		if c.PulledInBy != nil {
+			out.Summary.PulledIn++
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -114,6 +114,9 @@ func (g mdGroup) markdown(fields bool) string {
 		if c.Reason != "" && c.Action != plan.NoOp {
 			head += "  (" + c.Reason + ")"
 		}
+		if c.PulledInBy != nil {
+			head += "  (" + pulledIn(c) + ")"
+		}
 		if c.Conflict != "" {
 			head += "  conflict: " + c.Conflict
 		}

@@ -105,6 +105,9 @@ func (t *textWriter) change(c plan.Change, o TextOptions) {
 	if c.Reason != "" && c.Action != plan.NoOp {
 		head += "  (" + c.Reason + ")"
 	}
+	if c.PulledInBy != nil {
+		head += "  (" + pulledIn(c) + ")"
+	}
 	if c.Conflict != "" {
 		head += "  " + t.paint(red, "conflict: "+c.Conflict)
 	}
@@ -196,5 +199,23 @@ func SummaryLine(p *plan.Plan) string {
 	if n := len(p.Conflicts()); n > 0 {
 		line += fmt.Sprintf(", %d conflict(s)", n)
 	}
+	if p.Partial() {
+		line += " (partial: " + p.Selection.String()
+		pulled := 0
+		for _, c := range p.Changes {
+			if c.PulledInBy != nil {
+				pulled++
+			}
+		}
+		if pulled > 0 {
+			line += fmt.Sprintf("; %d pulled in as dependencies", pulled)
+		}
+		line += ")"
+	}
 	return line + "."
+}
+
+// pulledIn says why a partial plan holds a change its selection did not name.
+func pulledIn(c plan.Change) string {
+	return "pulled in: " + c.PulledInBy.String() + " needs it"
 }

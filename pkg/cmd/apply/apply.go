@@ -46,6 +46,9 @@ func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command
 			version or any planned resource changed since (a stale plan). A saved
 			destroy plan deletes, as 'down' would.
 
+			--region, --target and --exclude apply part of the plan: the selected
+			changes and the changes they need, as 'nekoctl plan --help' describes.
+
 			While it runs, 'up' holds the stack's lock, a Lease in the primary
 			region's cluster: another 'up' or 'down' refuses at once, naming the
 			holder, or waits with --lock-timeout.
@@ -55,11 +58,14 @@ func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command
 			$ nekoctl up -f nekoctl.yaml --yes -o json    # CI: no prompt, JSON events on stderr
 			$ nekoctl up -f nekoctl.yaml --rotate-db-password
 			$ nekoctl plan -f nekoctl.yaml -out plan.out && nekoctl up plan.out
+			$ nekoctl up -f nekoctl.yaml --region eu-west      # one region and what it needs
+			$ nekoctl up -f nekoctl.yaml --target kubernetes.us-east.Deployment
 		`),
 		Args: cobra.MaximumNArgs(1),
 		RunE: runE(opts, runF),
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmdutil.AddSelectionFlags(cmd, &opts.Select)
 	cmdutil.AddLockFlags(cmd, &opts.Lock)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when not on a terminal)")
 	cmd.Flags().BoolVar(&opts.Provider.RotateDBPassword, "rotate-db-password", false, "generate a new database password and roll it out to every region")
@@ -86,11 +92,13 @@ func NewCmdDown(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Comma
 		Example: heredoc.Doc(`
 			$ nekoctl down -f nekoctl.yaml
 			$ nekoctl down -f nekoctl.yaml --yes --force   # also delete the protected cluster
+			$ nekoctl down -f nekoctl.yaml --region asia-pacific   # only that region's objects
 		`),
 		Args: cobra.NoArgs,
 		RunE: runE(opts, runF),
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmdutil.AddSelectionFlags(cmd, &opts.Select)
 	cmdutil.AddLockFlags(cmd, &opts.Lock)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking (required when not on a terminal)")
 	cmd.Flags().BoolVar(&opts.Provider.Force, "force", false, "also delete protected resources")
@@ -120,6 +128,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	f := opts.F
 	l, err := f.LoadStack(opts.File)
 	if err != nil {
+		return err
+	}
+	if err := cmdutil.CheckRegions(l.Stack, opts.Select); err != nil {
 		return err
 	}
 	events := f.EventSink(opts.Output)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	"github.com/neko-defense/nekoctl/pkg/engine"
 	"github.com/neko-defense/nekoctl/pkg/planfile"
 	"github.com/neko-defense/nekoctl/pkg/spec"
@@ -14,7 +15,7 @@ import (
 )
 
 // planFlags are the planning choices a saved plan has already made.
-var planFlags = []string{"rotate-db-password", "adopt", "force", "delete-backups"}
+var planFlags = append([]string{"rotate-db-password", "adopt", "force", "delete-backups"}, cmdutil.SelectionFlags...)
 
 // usePlanFile reads the saved plan `up FILE` applies. The plan's own
 // options replace the planning flags, and its spec path is read unless -f
@@ -51,7 +52,7 @@ func (o *ApplyOptions) usePlanFile(c *cobra.Command, path string) error {
 // saved addresses, with the secrets and outputs the file never held.
 func (o *ApplyOptions) plan(ctx context.Context, eng *engine.Engine, l *spec.Loaded) (*engine.Planned, error) {
 	if o.saved == nil {
-		return eng.Plan(ctx, l.Stack.Metadata.Name, o.Provider), nil
+		return eng.PlanSelected(ctx, l.Stack.Metadata.Name, o.Provider, o.Select)
 	}
 	if l.Stack.Metadata.Name != o.saved.Plan.Stack {
 		return nil, fmt.Errorf("%s is a plan of stack %q, the spec %s describes stack %q", o.PlanFile, o.saved.Plan.Stack, o.File, l.Stack.Metadata.Name)

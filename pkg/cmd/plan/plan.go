@@ -38,12 +38,24 @@ func NewCmdPlan(f *cmdutil.Factory, runF func(*PlanOptions) error) *cobra.Comman
 
 			With --offline no service is contacted and every resource is shown as
 			a create: the complete stack the spec describes.
+
+			--region, --target and --exclude make the plan partial: it holds only
+			the selected changes and the changes they need, each of those saying
+			which change pulled it in; deletes outside the selection are never
+			planned. An ADDRESS is one the plan prints, in full
+			(kubernetes[region/us-east].Deployment["neko-defense/neko-api"]) or
+			short (kubernetes.us-east.Deployment.neko-defense/neko-api), without
+			regard to case; '*' matches any characters, and an address cut after
+			any part selects everything under it (kubernetes.us-east.Deployment,
+			cloudflare.*.pool, atlas).
 		`),
 		Example: heredoc.Doc(`
 			$ nekoctl plan -f examples/global.yaml --offline
 			$ nekoctl plan -f nekoctl.yaml -o json > plan.json
 			$ nekoctl plan -f nekoctl.yaml --detailed-exitcode   # 0 no changes, 1 error, 2 changes
 			$ nekoctl plan -f nekoctl.yaml --destroy             # what 'down' would delete
+			$ nekoctl plan -f nekoctl.yaml --region eu-west      # one region and what it needs
+			$ nekoctl plan -f nekoctl.yaml --target kubernetes.us-east.Deployment --exclude atlas
 			$ nekoctl plan -f nekoctl.yaml -out plan.out -o markdown > plan.md   # CI: save, then 'nekoctl up plan.out'
 		`),
 		Args: cobra.NoArgs,
@@ -63,6 +75,7 @@ func NewCmdPlan(f *cmdutil.Factory, runF func(*PlanOptions) error) *cobra.Comman
 		},
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmdutil.AddSelectionFlags(cmd, &opts.Select)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Provider.Offline, "offline", false, "plan without contacting any service: everything is a create")
 	fl.BoolVar(&opts.Provider.Destroy, "destroy", false, "plan the removal of everything the stack owns, as 'down' would")
@@ -83,6 +96,9 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := cmdutil.CheckRegions(l.Stack, opts.Select); err != nil {
+		return err
+	}
 	eng, err := opts.F.Engine(ctx, l.Stack, opts.RunOptions, opts.F.EventSink(opts.Output))
 	if err != nil {
 		return err
@@ -92,7 +108,10 @@ func planRun(ctx context.Context, opts *PlanOptions) error {
 			return err
 		}
 	}
-	planned := eng.Plan(ctx, l.Stack.Metadata.Name, opts.Provider)
+	planned, err := eng.PlanSelected(ctx, l.Stack.Metadata.Name, opts.Provider, opts.Select)
+	if err != nil {
+		return err
+	}
 	if opts.Output == "markdown" {
 		// A pull-request comment is read without the terminal's stderr.
 		planned.Plan.Diagnostics = append(SpecWarnings(l), planned.Plan.Diagnostics...)
