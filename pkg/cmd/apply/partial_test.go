@@ -133,4 +133,3 @@ func (w *world) wantNamespace(t *testing.T, region string, want bool) {
 		t.Errorf("%s: the namespace should not exist (%v)", region, err)
 	}
 }
-
