@@ -54,6 +54,9 @@ type Config struct {
 	// DeleteBackups deletes a cluster's snapshots with it (`down --force
 	// --delete-backups`); by default the delete asks Atlas to retain them.
 	DeleteBackups bool
+	// MaxInFlight caps the reads sent at once once the project is known
+	// (default 4: clusters, backup schedule, users, access list).
+	MaxInFlight int
 }
 
 // Provider implements provider.Provider and provider.Statuser for Atlas.
@@ -98,6 +101,9 @@ func New(st *spec.Stack, client *admin.APIClient, cfg Config) *Provider {
 	}
 	if cfg.Password == nil {
 		cfg.Password = generatePassword
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 4
 	}
 	return &Provider{st: st, client: client, cfg: cfg}
 }

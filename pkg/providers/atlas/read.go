@@ -11,9 +11,11 @@ import (
 	"strings"
 
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
 const pageSize = 500
@@ -21,7 +23,8 @@ const pageSize = 500
 // Read returns the live project, the stack's cluster (and any other
 // cluster tagged with the stack), its backup schedule, the stack's database
 // users and access-list entries. It costs five API calls on an existing
-// stack: project by name, clusters, backup schedule, users, access list.
+// stack and two rounds of them: the project by name, then its clusters,
+// the backup schedule, users and access list at once (see contents).
 //
 // Ownership: a project or cluster of the spec's name without the stack's
 // tags is returned Unowned (a conflict, or an adoption with --adopt), unless
@@ -53,13 +56,13 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	out := []provider.Resource{project}
 	var foreign []string
 
-	clusters, _, err := p.client.ClustersApi.ListClusters(ctx, gid).ItemsPerPage(pageSize).Execute()
+	live, err := p.contents(ctx, gid)
 	if err != nil {
-		return nil, fmt.Errorf("reading clusters of project %q: %w", a.Project, err)
+		return nil, err
 	}
 	var mine *admin.ClusterDescription20240805
-	for i := range clusters.GetResults() {
-		c := &clusters.GetResults()[i]
+	for i := range live.clusters {
+		c := &live.clusters[i]
 		owned := tagDoc(c.GetTags())[TagStack] == p.st.Metadata.Name
 		if c.GetName() != a.Cluster.Name && !owned {
 			foreign = append(foreign, foreignName(KindCluster, c.GetName()))
@@ -85,7 +88,11 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	if mine != nil {
 		out[0].Protected = p.clusterProtected(mine.TerminationProtectionEnabled)
 		if mine.GetBackupEnabled() {
-			s, _, err := p.client.CloudBackupsApi.GetBackupSchedule(ctx, gid, mine.GetName()).Execute()
+			if !live.scheduleRead {
+				// Backup is on in Atlas and off in the spec: read now.
+				live.schedule, _, live.scheduleErr = p.client.CloudBackupsApi.GetBackupSchedule(ctx, gid, mine.GetName()).Execute()
+			}
+			s, err := live.schedule, live.scheduleErr
 			switch {
 			case admin.IsErrorCode(err, "BACKUP_CONFIG_NOT_FOUND"):
 				// Backup was just turned on: the schedule is planned as a create.
@@ -99,19 +106,11 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 		}
 	}
 
-	users, err := p.listUsers(ctx, gid)
-	if err != nil {
-		return nil, err
-	}
-	userRes, foreignUsers := p.readUsers(users, projAddr)
+	userRes, foreignUsers := p.readUsers(live.users, projAddr)
 	out = append(out, userRes...)
 	foreign = append(foreign, foreignUsers...)
 
-	entries, err := p.listAccess(ctx, gid)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range entries {
+	for _, e := range live.entries {
 		if !strings.HasPrefix(e.GetComment(), p.accessPrefix()) || e.GetCidrBlock() == "" {
 			foreign = append(foreign, foreignName(KindAccessEntry, accessValue(e)))
 			continue
@@ -123,6 +122,58 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	sort.Strings(foreign)
 	out[0].Foreign = foreign
 	return out, nil
+}
+
+// projectContents is what Read learns about a project once it knows its id.
+type projectContents struct {
+	clusters []admin.ClusterDescription20240805
+	users    []admin.CloudDatabaseUser
+	entries  []admin.NetworkPermissionEntry
+	// The backup schedule of the spec's cluster, read (scheduleRead) when
+	// the spec wants backups; its error is judged once the cluster is known.
+	schedule     *admin.DiskBackupSnapshotSchedule20240805
+	scheduleErr  error
+	scheduleRead bool
+}
+
+// contents reads a project's clusters, users and access list at once, so
+// that a plan at a distance waits one round trip for them, not three. The
+// spec's cluster's backup schedule is read beside them rather than after
+// the clusters: when the spec wants backups it almost always exists, and
+// Read drops the answer when the cluster does not (one call spent on a
+// stack being created, a round trip saved on every plan after).
+func (p *Provider) contents(ctx context.Context, gid string) (*projectContents, error) {
+	a := p.atlas()
+	c := &projectContents{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.cfg.MaxInFlight)
+	g.Go(func() error {
+		res, _, err := p.client.ClustersApi.ListClusters(gctx, gid).ItemsPerPage(pageSize).Execute()
+		if err != nil {
+			return fmt.Errorf("reading clusters of project %q: %w", a.Project, err)
+		}
+		c.clusters = res.GetResults()
+		return nil
+	})
+	if spec.On(a.Backup.Enabled) {
+		c.scheduleRead = true
+		g.Go(func() error {
+			c.schedule, _, c.scheduleErr = p.client.CloudBackupsApi.GetBackupSchedule(gctx, gid, a.Cluster.Name).Execute()
+			return nil
+		})
+	}
+	g.Go(func() (err error) {
+		c.users, err = p.listUsers(gctx, gid)
+		return err
+	})
+	g.Go(func() (err error) {
+		c.entries, err = p.listAccess(gctx, gid)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // readUsers returns the stack's users (labelled with the stack, or the
