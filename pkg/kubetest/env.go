@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -82,6 +83,13 @@ type Options struct {
 	// Audit makes every API server write an audit log (metadata of every
 	// request, see AuditEvents), to count requests at the server.
 	Audit bool
+	// StartAtOnce caps how many API servers start at the same time (0: all
+	// of them). An API server spends about 6 s of CPU starting: thirty at
+	// once on two cores each take minutes, bounded they come up in turn.
+	StartAtOnce int
+	// ReadyTimeout bounds the wait for one API server, from its own start
+	// (0: 90 s).
+	ReadyTimeout time.Duration
 }
 
 // Start builds (or reuses) the binaries and starts etcd and one API server
@@ -100,6 +108,9 @@ func Start(ctx context.Context, opts Options, regions ...string) (_ *Env, err er
 		if dir, err = os.MkdirTemp("", "kubetest-"); err != nil {
 			return nil, err
 		}
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = 90 * time.Second
 	}
 	e := &Env{Regions: regions, dir: dir, servers: map[string]*server{}, logs: &lockedBuffer{}, audit: opts.Audit}
 	defer func() {
@@ -127,51 +138,26 @@ func Start(ctx context.Context, opts Options, regions ...string) (_ *Env, err er
 	if err != nil {
 		return nil, err
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	errs := make([]error, len(regions))
-	for i, r := range regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// A port picked free can be taken before the server binds it
-			// (other test binaries run too): a server that exits while
-			// starting is retried on another port.
-			for attempt := 1; ; attempt++ {
-				port, err := freePort()
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				s, err := e.startAPIServer(bins, r, etcdURL, port)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				mu.Lock()
-				e.procs = append(e.procs, s.proc)
-				e.servers[r] = s
-				mu.Unlock()
-				errs[i] = e.waitReady(ctx, r, s)
-				if errs[i] == nil || attempt == 3 || !exited(s.proc) {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err := e.startAPIServers(ctx, bins, etcdURL, opts); err != nil {
+		return nil, err
 	}
 	if err := e.writeKubeconfig(); err != nil {
 		return nil, err
 	}
+	var g errgroup.Group
+	if opts.StartAtOnce > 0 {
+		g.SetLimit(opts.StartAtOnce)
+	}
 	for _, r := range regions {
-		if err := installCRDs(ctx, e.Dynamic(r), bins.GatewayCRDs); err != nil {
-			return nil, fmt.Errorf("kubetest: region %s: %w", r, err)
-		}
+		g.Go(func() error {
+			if err := installCRDs(ctx, e.Dynamic(r), bins.GatewayCRDs); err != nil {
+				return fmt.Errorf("kubetest: region %s: %w", r, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	e.ctrl = newController(e)
 	e.ctrl.start()
@@ -303,6 +289,42 @@ func (e *Env) startEtcd(ctx context.Context, bins *Binaries, attempt int) (strin
 	return "", fmt.Errorf("kubetest: etcd not healthy after 30s:\n%s", e.logs.String())
 }
 
+// startAPIServers starts one API server per region, at most
+// opts.StartAtOnce at a time, and waits until each is ready.
+func (e *Env) startAPIServers(ctx context.Context, bins *Binaries, etcdURL string, opts Options) error {
+	var g errgroup.Group
+	if opts.StartAtOnce > 0 {
+		g.SetLimit(opts.StartAtOnce)
+	}
+	var mu sync.Mutex
+	for _, r := range e.Regions {
+		g.Go(func() error {
+			// A port picked free can be taken before the server binds it
+			// (other test binaries run too): a server that exits while
+			// starting is retried on another port.
+			for attempt := 1; ; attempt++ {
+				port, err := freePort()
+				if err != nil {
+					return err
+				}
+				s, err := e.startAPIServer(bins, r, etcdURL, port)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				e.procs = append(e.procs, s.proc)
+				e.servers[r] = s
+				mu.Unlock()
+				err = e.waitReady(ctx, r, s, opts.ReadyTimeout)
+				if err == nil || attempt == 3 || !exited(s.proc) {
+					return err
+				}
+			}
+		})
+	}
+	return g.Wait()
+}
+
 func (e *Env) startAPIServer(bins *Binaries, region, etcdURL string, port int) (*server, error) {
 	certDir := filepath.Join(e.dir, "certs-"+region)
 	if err := os.MkdirAll(certDir, 0o755); err != nil {
@@ -344,11 +366,11 @@ func (e *Env) startAPIServer(bins *Binaries, region, etcdURL string, port int) (
 	return s, nil
 }
 
-func (e *Env) waitReady(ctx context.Context, region string, s *server) error {
+func (e *Env) waitReady(ctx context.Context, region string, s *server, timeout time.Duration) error {
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // loopback readiness probe only
 	}}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/readyz", nil)
 		req.Header.Set("Authorization", "Bearer "+e.token)
@@ -369,7 +391,7 @@ func (e *Env) waitReady(ctx context.Context, region string, s *server) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("kubetest: kube-apiserver for %s not ready after 90s:\n%s", region, e.logs.String())
+	return fmt.Errorf("kubetest: kube-apiserver for %s not ready after %s:\n%s", region, timeout, e.logs.String())
 }
 
 func (e *Env) writeKubeconfig() error {

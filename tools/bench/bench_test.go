@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/tools/clientcmd"
 
 	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
@@ -27,6 +28,7 @@ var (
 	rtts         = flag.String("rtt", "0,100ms", "round-trip times to inject in front of every endpoint, comma-separated")
 	atlasCreate  = flag.Duration("atlas-create", 2*time.Second, "how long the Atlas emulator keeps a new cluster CREATING")
 	binary       = flag.String("nekoctl", "", "nekoctl binary to measure (default: built here with -ldflags='-s -w')")
+	startAtOnce  = flag.Int("start-at-once", 4, "API servers started at the same time")
 )
 
 // BenchmarkStack runs, for every region count and round-trip time, the
@@ -76,17 +78,24 @@ func startWorld(b *testing.B, n int) *world {
 		regions = append(regions, fmt.Sprintf("r%02d", i))
 	}
 	start := time.Now()
-	kube, err := kubetest.Start(ctx, kubetest.Options{Audit: true}, regions...)
+	// Thirty API servers starting at once on two cores each take minutes:
+	// they start a few at a time, each with ten minutes to get ready.
+	kube, err := kubetest.Start(ctx, kubetest.Options{Audit: true, StartAtOnce: *startAtOnce, ReadyTimeout: 10 * time.Minute}, regions...)
 	if err != nil {
 		b.Fatal(err)
 	}
+	var g errgroup.Group
+	g.SetLimit(*startAtOnce)
 	for i, r := range regions {
-		if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", fmt.Sprintf("198.51.100.%d", 10+i)); err != nil {
-			b.Fatal(err)
-		}
-		if err := kube.InstallPrometheusOperatorCRDs(ctx, r); err != nil {
-			b.Fatal(err)
-		}
+		g.Go(func() error {
+			if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", fmt.Sprintf("198.51.100.%d", 10+i)); err != nil {
+				return err
+			}
+			return kube.InstallPrometheusOperatorCRDs(ctx, r)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "bench: %d API servers ready in %s\n", n, time.Since(start).Round(time.Second))
 	return &world{regions: regions, kube: kube, cf: cfemu.New(b),
