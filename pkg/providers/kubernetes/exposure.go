@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -41,21 +40,22 @@ func (c exposureCheck) String() string { return c.Subject + ": " + c.Detail }
 // checkExposure reads what carries traffic to the API in this region (the
 // Gateway and the route's status, or the IngressClass and the Ingress) and
 // says whether Cloudflare's requests can reach it. It modifies nothing.
-func (p *Provider) checkExposure(ctx context.Context) ([]exposureCheck, error) {
+// r answers its reads (from the plan's snapshot, or live).
+func (p *Provider) checkExposure(ctx context.Context, r liveReads) ([]exposureCheck, error) {
 	if err := p.clients(); err != nil {
 		return nil, err
 	}
 	if p.st.Spec.Workload.Exposure.Type == "ingress" {
-		return p.checkIngress(ctx)
+		return p.checkIngress(ctx, r)
 	}
-	return p.checkGateway(ctx)
+	return p.checkGateway(ctx, r)
 }
 
-func (p *Provider) checkGateway(ctx context.Context) ([]exposureCheck, error) {
+func (p *Provider) checkGateway(ctx context.Context, r liveReads) ([]exposureCheck, error) {
 	e := p.st.Spec.Workload.Exposure
 	owned := on(e.Gateway.Create)
 	subject := fmt.Sprintf("Gateway %s/%s", e.Gateway.Namespace, e.Gateway.Name)
-	gw, err := p.dyn.Resource(gatewayGVR).Namespace(e.Gateway.Namespace).Get(ctx, e.Gateway.Name, metav1.GetOptions{})
+	gw, err := r.get(ctx, gatewayGVR, "Gateway", e.Gateway.Namespace, e.Gateway.Name)
 	switch {
 	case apierrors.IsNotFound(err) && owned:
 		return []exposureCheck{{Subject: subject, Pending: true, Detail: "created by up"}}, nil
@@ -66,12 +66,12 @@ func (p *Provider) checkGateway(ctx context.Context) ([]exposureCheck, error) {
 	}
 	var out []exposureCheck
 	listeners, _, _ := unstructured.NestedSlice(gw.Object, "spec", "listeners")
-	granted := p.certificateGranted(ctx, gw)
+	granted := p.certificateGranted(ctx, r, gw)
 	for _, h := range p.st.Spec.FQDNs() {
 		out = append(out, p.listenerCheck(subject, gw, listeners, h, granted))
 	}
 	out = append(out, clientAuthCheck(subject, gw))
-	route, err := p.routeCheck(ctx, gw)
+	route, err := p.routeCheck(ctx, r, gw)
 	if err != nil {
 		return nil, err
 	}
@@ -196,16 +196,16 @@ func (g grant) note() string {
 
 // certificateGranted looks for a ReferenceGrant in the workload namespace
 // that lets Gateways of the Gateway's namespace read the origin Secret.
-func (p *Provider) certificateGranted(ctx context.Context, gw *unstructured.Unstructured) grant {
+func (p *Provider) certificateGranted(ctx context.Context, r liveReads, gw *unstructured.Unstructured) grant {
 	ns := p.st.Spec.Workload.Namespace
 	if gw.GetNamespace() == ns {
 		return grantSameNamespace
 	}
-	l, err := p.dyn.Resource(referenceGrantGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+	l, err := r.list(ctx, referenceGrantGVR, "ReferenceGrant", ns)
 	if err != nil {
 		return grantPending
 	}
-	for _, g := range l.Items {
+	for _, g := range l {
 		if grants(&g, gw.GetNamespace()) {
 			return grantPresent
 		}
@@ -273,10 +273,10 @@ func frontendValidation(gw *unstructured.Unstructured, port int64) ([]string, st
 
 // routeCheck reads the HTTPRoute's status for the Gateway: Accepted and
 // ResolvedRefs as the Gateway's controller reports them.
-func (p *Provider) routeCheck(ctx context.Context, gw *unstructured.Unstructured) (exposureCheck, error) {
+func (p *Provider) routeCheck(ctx context.Context, lr liveReads, gw *unstructured.Unstructured) (exposureCheck, error) {
 	ns := p.st.Spec.Workload.Namespace
 	c := exposureCheck{Subject: fmt.Sprintf("HTTPRoute %s/%s", ns, AppName)}
-	r, err := p.dyn.Resource(httpRouteGVR).Namespace(ns).Get(ctx, AppName, metav1.GetOptions{})
+	r, err := lr.get(ctx, httpRouteGVR, "HTTPRoute", ns, AppName)
 	switch {
 	case apierrors.IsNotFound(err):
 		c.Pending, c.Detail = true, "created by up"

@@ -7,19 +7,18 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // checkIngress checks Ingress exposure: the class exists, the TLS section
 // serves the origin certificate for every hostname, an address is assigned
 // and the controller is told to require Cloudflare's client certificate.
-func (p *Provider) checkIngress(ctx context.Context) ([]exposureCheck, error) {
+func (p *Provider) checkIngress(ctx context.Context, r liveReads) ([]exposureCheck, error) {
 	e := p.st.Spec.Workload.Exposure
 	ns := p.st.Spec.Workload.Namespace
 	var out []exposureCheck
 	class := exposureCheck{Subject: "IngressClass " + e.Ingress.ClassName}
-	_, err := p.dyn.Resource(ingressClassGVR).Get(ctx, e.Ingress.ClassName, metav1.GetOptions{})
+	_, err := r.get(ctx, ingressClassGVR, "IngressClass", "", e.Ingress.ClassName)
 	switch {
 	case apierrors.IsNotFound(err):
 		class.Detail = "does not exist: no Ingress controller of this class runs in the cluster"
@@ -31,7 +30,7 @@ func (p *Provider) checkIngress(ctx context.Context) ([]exposureCheck, error) {
 	out = append(out, class)
 
 	subject := fmt.Sprintf("Ingress %s/%s", ns, AppName)
-	ing, err := p.dyn.Resource(ingressGVR).Namespace(ns).Get(ctx, AppName, metav1.GetOptions{})
+	ing, err := r.get(ctx, ingressGVR, "Ingress", ns, AppName)
 	switch {
 	case apierrors.IsNotFound(err):
 		return append(out, exposureCheck{Subject: subject, Pending: true, Detail: "created by up"}), nil

@@ -49,6 +49,38 @@ type snapshot struct {
 	// addressErr why it could not be read.
 	address    string
 	addressErr error
+	// listed are the kinds listed whole in a namespace, named the objects
+	// read by name (nil: absent), kept apart from objects, which are the
+	// stack's and its namespace's: where the snapshot holds the whole
+	// answer to a later read (see liveReads).
+	listed map[kindIn]bool
+	named  map[objKey]*unstructured.Unstructured
+}
+
+// kindIn is a kind in a namespace.
+type kindIn struct {
+	gk        schema.GroupKind
+	namespace string
+}
+
+// markListed records a kind listed whole in a namespace.
+func (s *snapshot) markListed(gk schema.GroupKind, ns string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listed == nil {
+		s.listed = map[kindIn]bool{}
+	}
+	s.listed[kindIn{gk, ns}] = true
+}
+
+// markRead records the answer to a read by name: the object, or absent.
+func (s *snapshot) markRead(k objKey, u *unstructured.Unstructured) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.named == nil {
+		s.named = map[objKey]*unstructured.Unstructured{}
+	}
+	s.named[k] = u
 }
 
 func (s *snapshot) get(k objKey) (*unstructured.Unstructured, bool) {
@@ -199,7 +231,7 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 	addressFromList := p.st.Spec.Workload.Exposure.Type == "ingress" && p.addressOverride() == ""
 	if !addressFromList {
 		g.Go(func() error {
-			snap.address, snap.addressErr = p.publicAddress(gctx)
+			snap.address, snap.addressErr = p.readAddress(gctx, snap)
 			return nil
 		})
 	}
@@ -259,6 +291,7 @@ func (p *Provider) listAll(ctx context.Context, g *errgroup.Group, snap *snapsho
 			for i := range l.Items {
 				snap.put(&l.Items[i])
 			}
+			snap.markListed(t.gvk.GroupKind(), t.namespace)
 			return nil
 		})
 	}
@@ -373,20 +406,24 @@ func (p *Provider) addressOverride() string {
 // spec's override, else the Gateway's first status address, else the
 // Ingress's load-balancer address. Empty when not (yet) reported.
 func (p *Provider) publicAddress(ctx context.Context) (string, error) {
+	return p.readAddress(ctx, nil)
+}
+
+// readAddress is publicAddress that also keeps the Gateway or Ingress it
+// read in snap (when not nil), for the plan's exposure checks.
+func (p *Provider) readAddress(ctx context.Context, snap *snapshot) (string, error) {
 	if a := p.addressOverride(); a != "" {
 		return a, nil
 	}
 	e := p.st.Spec.Workload.Exposure
 	if e.Type == "ingress" {
-		u, err := p.dyn.Resource(schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}).
-			Namespace(p.st.Spec.Workload.Namespace).Get(ctx, AppName, metav1.GetOptions{})
+		u, err := p.readNamed(ctx, snap, ingressGVR, "Ingress", p.st.Spec.Workload.Namespace, AppName)
 		if err != nil {
 			return "", err
 		}
 		return ingressAddress(u), nil
 	}
-	u, err := p.dyn.Resource(schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}).
-		Namespace(e.Gateway.Namespace).Get(ctx, e.Gateway.Name, metav1.GetOptions{})
+	u, err := p.readNamed(ctx, snap, gatewayGVR, "Gateway", e.Gateway.Namespace, e.Gateway.Name)
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strings"
@@ -58,7 +59,8 @@ func (l *requestLog) count(pred func(string) bool) int {
 // TestRequestsPerObject is the regression guard on calls: a plan of a
 // region with nothing to change sends exactly one LIST per kind the spec
 // produces, the namespace's and the Gateway's GET, and nothing else
-// (discovery comes from the disk cache a previous run left); a first up
+// (discovery comes from the disk cache a previous run left), its exposure
+// checks included; a first up
 // sends at most three requests per object it creates.
 func TestRequestsPerObject(t *testing.T) {
 	needCluster(t)
@@ -93,9 +95,16 @@ func TestRequestsPerObject(t *testing.T) {
 
 	// A new run (new provider, discovery from the disk cache).
 	log := &requestLog{}
-	again := planRegion(t, New(st, region, log.wrap(env.RESTConfig(region)), cfg), upstream(), provider.Options{})
+	next := New(st, region, log.wrap(env.RESTConfig(region)), cfg)
+	again := planRegion(t, next, upstream(), provider.Options{})
 	if got := actions(again, true); len(got) != 0 {
 		t.Fatalf("plan after up is not empty: %v", got)
+	}
+	// The plan's exposure checks answer from what Read fetched.
+	for _, d := range next.Check(context.Background()) {
+		if d.Severity == plan.SeverityError {
+			t.Errorf("check: %s", d.Message)
+		}
 	}
 	want := []string{
 		"GET /api/v1/namespaces/calls",

@@ -20,7 +20,7 @@ var (
 // with what is in place, a warning for each problem. What `up` creates is
 // checked by Verify.
 func (p *Provider) Check(ctx context.Context) []plan.Diagnostic {
-	checks, err := p.checkExposure(ctx)
+	checks, err := p.checkExposure(ctx, liveReads{p: p, snap: p.snapshot()})
 	if err != nil {
 		return []plan.Diagnostic{{Severity: plan.SeverityWarning, Message: fmt.Sprintf("region %s: checking the exposure: %v", p.region, err)}}
 	}
@@ -61,7 +61,7 @@ func (p *Provider) Verify(ctx context.Context) error {
 // lines: a check that fails or is still pending is unhealthy.
 func (p *Provider) servingHealth(ctx context.Context) []provider.Health {
 	var out []provider.Health
-	checks, err := p.checkExposure(ctx)
+	checks, err := p.checkExposure(ctx, liveReads{p: p})
 	if err != nil {
 		out = append(out, provider.Health{Address: p.address("Exposure", "", p.region), State: "Unknown", Detail: err.Error()})
 	}
@@ -91,7 +91,7 @@ func (p *Provider) waitServed(ctx context.Context) error {
 	deadline := start.Add(p.opts.AddressTimeout)
 	lastReport := start
 	for {
-		checks, err := p.checkExposure(ctx)
+		checks, err := p.checkExposure(ctx, liveReads{p: p})
 		if err != nil {
 			return p.wrap(err)
 		}
