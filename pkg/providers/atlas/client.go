@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/mongodb-forks/digest"
@@ -82,6 +84,14 @@ func first(getenv func(string) string, keys ...string) string {
 // into cfg.
 func Build(ctx context.Context, st *spec.Stack, opts provider.Options, getenv func(string) string, httpClient *http.Client, cfg Config) (*Provider, error) {
 	cfg.RotateDBPassword, cfg.DeleteBackups = opts.RotateDBPassword, opts.DeleteBackups
+	switch cfg.CacheDir {
+	case "":
+		if base, err := os.UserCacheDir(); err == nil {
+			cfg.CacheDir = filepath.Join(base, "nekoctl", "atlas")
+		}
+	case "-":
+		cfg.CacheDir = ""
+	}
 	if opts.Offline {
 		return New(st, nil, cfg), nil
 	}

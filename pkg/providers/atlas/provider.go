@@ -57,6 +57,11 @@ type Config struct {
 	// MaxInFlight caps the reads sent at once once the project is known
 	// (default 4: clusters, backup schedule, users, access list).
 	MaxInFlight int
+	// CacheDir keeps the project's id between runs (see projectcache.go).
+	// Build defaults it to the user cache directory's nekoctl/atlas; empty
+	// (New) or "-" (Build): no cache, every plan finds the project by name
+	// first.
+	CacheDir string
 }
 
 // Provider implements provider.Provider and provider.Statuser for Atlas.
@@ -156,10 +161,13 @@ func (p *Provider) keptPassword() string {
 	return p.kept
 }
 
+// setProject records the project's id for this run and the next ("":
+// there is none).
 func (p *Provider) setProject(id string) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.groupID = id
+	p.mu.Unlock()
+	p.rememberProjectID(id)
 }
 
 // projectID returns the project's id, looking it up by name when no Read

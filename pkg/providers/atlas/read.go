@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 	"golang.org/x/sync/errgroup"
@@ -37,13 +38,13 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	}
 	a := p.atlas()
 	p.setUserLive(false)
-	g, _, err := p.client.ProjectsApi.GetGroupByName(ctx, a.Project).Execute()
-	if isStatus(err, http.StatusNotFound) {
+	g, live, err := p.readProject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if g == nil {
 		p.setLive(nil)
 		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading project %q: %w", a.Project, err)
 	}
 	gid := g.GetId()
 	p.setProject(gid)
@@ -56,10 +57,6 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	out := []provider.Resource{project}
 	var foreign []string
 
-	live, err := p.contents(ctx, gid)
-	if err != nil {
-		return nil, err
-	}
 	var mine *admin.ClusterDescription20240805
 	for i := range live.clusters {
 		c := &live.clusters[i]
@@ -122,6 +119,49 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	sort.Strings(foreign)
 	out[0].Foreign = foreign
 	return out, nil
+}
+
+// readProject finds the spec's project (nil when absent) and reads what it
+// holds. With the id a previous run remembered, it reads the project by id
+// and its contents at once; when the id no longer names the spec's project,
+// or without one, it finds the project by name first, then its contents.
+func (p *Provider) readProject(ctx context.Context) (*admin.Group, *projectContents, error) {
+	a := p.atlas()
+	if id := p.cachedProjectID(); id != "" {
+		var g *admin.Group
+		var live *projectContents
+		var gerr, lerr error
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			g, _, gerr = p.client.ProjectsApi.GetGroup(ctx, id).Execute()
+		}()
+		go func() {
+			defer wg.Done()
+			live, lerr = p.contents(ctx, id)
+		}()
+		wg.Wait()
+		if gerr == nil && lerr == nil && g.GetName() == a.Project && g.GetOrgId() == a.OrgID {
+			return g, live, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+	}
+	g, _, err := p.client.ProjectsApi.GetGroupByName(ctx, a.Project).Execute()
+	if isStatus(err, http.StatusNotFound) {
+		p.setProject("")
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading project %q: %w", a.Project, err)
+	}
+	live, err := p.contents(ctx, g.GetId())
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, live, nil
 }
 
 // projectContents is what Read learns about a project once it knows its id.

@@ -3,6 +3,8 @@ package atlas_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -68,35 +70,80 @@ func (r *rounds) releaseLocked() {
 	r.round++
 }
 
-// TestReadIsTwoRounds: a plan of an existing stack waits for the project,
-// then for its clusters, backup schedule, users and access list together:
-// two round trips at a distance, not five.
-func TestReadIsTwoRounds(t *testing.T) {
-	e := newEnv(t)
-	st := guideStack()
-	out := e.up(st)
-
-	r := &rounds{sizes: []int{1, 4}, grace: 3 * time.Second, got: make([][]string, 2),
-		base: digest.NewTransportWithHTTPRoundTripper(emu.DefaultPublicKey, emu.DefaultPrivateKey, http.DefaultTransport)}
+// roundsClient is a client whose requests go through r.
+func roundsClient(t *testing.T, e *env, r *rounds) *admin.APIClient {
+	t.Helper()
+	r.base = digest.NewTransportWithHTTPRoundTripper(emu.DefaultPublicKey, emu.DefaultPrivateKey, http.DefaultTransport)
+	r.got = make([][]string, len(r.sizes))
 	c, err := admin.NewClient(admin.UseBaseURL(e.srv.URL()), admin.UseHTTPClient(&http.Client{Transport: r}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// planInRounds plans the existing stack with a fresh provider whose
+// requests must come in rounds of the given sizes, and expects no change.
+func planInRounds(t *testing.T, e *env, out provider.Outputs, cfg atlas.Config, sizes ...int) {
+	t.Helper()
+	r := &rounds{sizes: sizes, grace: 3 * time.Second}
+	st := guideStack()
+	cfg.Password = func() (string, error) { return testPassword, nil }
 	e.srv.ResetCounts()
-	p := atlas.New(st, c, atlas.Config{Password: func() (string, error) { return testPassword, nil }})
-	for _, ch := range planWith(t, p, out, provider.Options{}) {
+	for _, ch := range planWith(t, atlas.New(st, roundsClient(t, e, r), cfg), out, provider.Options{}) {
 		if ch.Action != plan.NoOp {
 			t.Errorf("%s %s", ch.Action, ch.Address)
 		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.short) > 0 || r.round != 2 {
-		t.Errorf("reads were not sent in two rounds (rounds let go by the grace period: %v):\n%s", r.short, describeRounds(r.got))
+	if len(r.short) > 0 || r.round != len(sizes) {
+		t.Errorf("reads were not sent in rounds of %v (rounds let go by the grace period: %v):\n%s", sizes, r.short, describeRounds(r.got))
 	}
 	if n := e.srv.Total(); n != 5 {
 		t.Errorf("%d API calls, want 5\n%s", n, e.srv.CountSummary())
 	}
+}
+
+// TestReadRounds: a plan of an existing stack waits for the project, then
+// for its clusters, backup schedule, users and access list together: two
+// round trips at a distance, not five. With the project's id remembered
+// from the run that created it, everything is read at once; an id that no
+// longer names the project costs the wasted round and is replaced.
+func TestReadRounds(t *testing.T) {
+	e := newEnv(t)
+	cache := t.TempDir()
+	st := guideStack()
+	out := provider.NewOutputs()
+	creator := atlas.New(st, e.client, atlas.Config{CacheDir: cache, PollInterval: 5 * time.Millisecond,
+		Password: func() (string, error) { return testPassword, nil }, Sleep: shortSleep})
+	if err := apply(t, creator, planWith(t, creator, out, provider.Options{}), out); err != nil {
+		t.Fatal(err)
+	}
+	out = secretsOnly(out)
+
+	t.Run("no cache", func(t *testing.T) { planInRounds(t, e, out, atlas.Config{}, 1, 4) })
+	t.Run("id remembered", func(t *testing.T) { planInRounds(t, e, out, atlas.Config{CacheDir: cache}, 5) })
+	t.Run("stale id", func(t *testing.T) {
+		files, _ := filepath.Glob(filepath.Join(cache, "projects", "*.json"))
+		if len(files) != 1 {
+			t.Fatalf("cache files %v, want one", files)
+		}
+		if err := os.WriteFile(files[0], []byte(`{"id":"0123456789abcdef01234567"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := &rounds{sizes: []int{5, 1, 4}, grace: 3 * time.Second}
+		p := atlas.New(st, roundsClient(t, e, r), atlas.Config{CacheDir: cache, Password: func() (string, error) { return testPassword, nil }})
+		for _, ch := range planWith(t, p, out, provider.Options{}) {
+			if ch.Action != plan.NoOp {
+				t.Errorf("%s %s", ch.Action, ch.Address)
+			}
+		}
+		if len(r.short) > 0 {
+			t.Errorf("rounds let go by the grace period: %v\n%s", r.short, describeRounds(r.got))
+		}
+		planInRounds(t, e, out, atlas.Config{CacheDir: cache}, 5)
+	})
 }
 
 func describeRounds(got [][]string) string {
