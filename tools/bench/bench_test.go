@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/clientcmd"
 
 	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
@@ -29,6 +32,7 @@ var (
 	atlasCreate  = flag.Duration("atlas-create", 2*time.Second, "how long the Atlas emulator keeps a new cluster CREATING")
 	binary       = flag.String("nekoctl", "", "nekoctl binary to measure (default: built here with -ldflags='-s -w')")
 	startAtOnce  = flag.Int("start-at-once", 4, "API servers started at the same time")
+	traceFile    = flag.String("trace", "", "write every connection and chunk the proxies forward to this file, with times from the start of each run")
 )
 
 // BenchmarkStack runs, for every region count and round-trip time, the
@@ -127,29 +131,34 @@ func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]ro
 	dir := b.TempDir()
 	domain := name + ".nekodefense.example"
 	w.cf.AddZone(domain, cfemu.Pro)
+	w.serveOrigin(b, name)
 	var proxies []*delayProxy
-	proxy := func(hostport string) string {
-		p, err := startProxy(hostport, rtt)
-		if err != nil {
-			b.Fatal(err)
+	tr := openTrace(b, rtt)
+	defer tr.close()
+	proxy := func(name string) func(string) string {
+		return func(hostport string) string {
+			p, err := startProxy(hostport, rtt, tr.endpoint(name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			proxies = append(proxies, p)
+			return p.Addr()
 		}
-		proxies = append(proxies, p)
-		return p.Addr()
 	}
 	defer func() {
 		for _, p := range proxies {
 			p.Close()
 		}
 	}()
-	cfURL := rehost(w.cf.URL(), proxy)
-	atlasURL := rehost(w.atlas.URL(), proxy)
+	cfURL := rehost(w.cf.URL(), proxy("cloudflare"))
+	atlasURL := rehost(w.atlas.URL(), proxy("atlas"))
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	cfg, err := clientcmd.LoadFromFile(w.kube.Kubeconfig)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range cfg.Clusters {
-		c.Server = rehost(c.Server, proxy)
+	for name, c := range cfg.Clusters {
+		c.Server = rehost(c.Server, proxy("kube/"+name))
 	}
 	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
 		b.Fatal(err)
@@ -174,6 +183,7 @@ func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]ro
 		}
 		w.resetCounts()
 		audit := w.auditMarks(b)
+		tr.phase(phase)
 		res := run(b, bin, env, args)
 		r := row{regions: len(w.regions), rtt: rtt, phase: phase, wall: res.wall, cpu: res.cpu, peakMB: res.peakMB,
 			cf: w.cf.TotalCalls(), atlas: w.atlas.Total()}
@@ -208,6 +218,21 @@ func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]ro
 		rows = append(rows, r)
 	}
 	return rows, note
+}
+
+// serveOrigin points every region's Gateway HTTPS listener at the origin
+// certificate of the stack in namespace ns, as an operator does for the
+// stack the Gateway serves (up checks it).
+func (w *world) serveOrigin(b *testing.B, ns string) {
+	gvr := schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}
+	patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/listeners/1/tls/certificateRefs/0/namespace","value":%q}]`, ns)
+	for _, r := range w.regions {
+		_, err := w.kube.Dynamic(r).Resource(gvr).Namespace("gateway-system").Patch(context.Background(), "public-gateway",
+			types.JSONPatchType, []byte(patch), metav1.PatchOptions{})
+		if err != nil {
+			b.Fatalf("region %s: pointing the Gateway at namespace %s: %v", r, ns, err)
+		}
+	}
 }
 
 func (w *world) resetCounts() {

@@ -3,9 +3,11 @@
 package bench
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,14 +20,18 @@ type delayProxy struct {
 	target string
 	rtt    time.Duration
 	wg     sync.WaitGroup
+	// trace, when set, is told of every connection and every chunk
+	// forwarded (see -trace), to find the round trips a run waits on.
+	trace func(conn int, what string)
+	conns atomic.Int64
 }
 
-func startProxy(target string, rtt time.Duration) (*delayProxy, error) {
+func startProxy(target string, rtt time.Duration, trace func(conn int, what string)) (*delayProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &delayProxy{ln: ln, target: target, rtt: rtt}
+	p := &delayProxy{ln: ln, target: target, rtt: rtt, trace: trace}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -51,6 +57,8 @@ func (p *delayProxy) serve() {
 
 func (p *delayProxy) handle(c net.Conn) {
 	defer c.Close()
+	id := int(p.conns.Add(1))
+	p.note(id, "connect")
 	time.Sleep(p.rtt) // SYN, SYN-ACK
 	u, err := net.Dial("tcp", p.target)
 	if err != nil {
@@ -58,10 +66,16 @@ func (p *delayProxy) handle(c net.Conn) {
 	}
 	defer u.Close()
 	done := make(chan struct{}, 2)
-	go func() { p.pipe(u, c); done <- struct{}{} }()
-	go func() { p.pipe(c, u); done <- struct{}{} }()
+	go func() { p.pipe(u, c, id, "request"); done <- struct{}{} }()
+	go func() { p.pipe(c, u, id, "response"); done <- struct{}{} }()
 	<-done
 	<-done
+}
+
+func (p *delayProxy) note(id int, what string) {
+	if p.trace != nil {
+		p.trace(id, what)
+	}
 }
 
 type chunk struct {
@@ -70,13 +84,13 @@ type chunk struct {
 }
 
 // pipe copies src to dst, each chunk rtt/2 after it was read, in order.
-func (p *delayProxy) pipe(dst, src net.Conn) {
+func (p *delayProxy) pipe(dst, src net.Conn, id int, dir string) {
 	defer func() {
 		if tc, ok := dst.(*net.TCPConn); ok {
 			_ = tc.CloseWrite()
 		}
 	}()
-	if p.rtt == 0 {
+	if p.rtt == 0 && p.trace == nil {
 		_, _ = io.Copy(dst, src)
 		return
 	}
@@ -87,6 +101,7 @@ func (p *delayProxy) pipe(dst, src net.Conn) {
 			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
 			if n > 0 {
+				p.note(id, fmt.Sprintf("%s %d B", dir, n))
 				ch <- chunk{buf[:n], time.Now().Add(p.rtt / 2)}
 			}
 			if err != nil {

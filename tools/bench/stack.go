@@ -7,6 +7,10 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/atlasregions"
 )
 
+// benchImage is an immutable image reference: a source build refuses to
+// deploy its default, moving tag.
+var benchImage = "neko-defense/nekoctl:1.0.0@sha256:" + strings.Repeat("ab", 32)
+
 // guideGeo are the Cloudflare regions of the guide's three regions.
 var guideGeo = [][]string{
 	{"WNAM", "ENAM", "NSAM", "SSAM"}, {"WEU", "EEU", "ME", "NAF", "SAF"}, {"SAS", "SEAS", "NEAS", "OC"},
@@ -45,8 +49,9 @@ spec:
     backup: {enabled: true, pitrWindowDays: 7}
   workload:
     namespace: %s
+    image: %s
   regions:
-`, name, domain, accountID, regions[0], orgID, atlasURL, name, name, name)
+`, name, domain, accountID, regions[0], orgID, atlasURL, name, name, name, benchImage)
 	var aws []string
 	for _, r := range atlasregions.Names("AWS") {
 		if !strings.HasPrefix(r, "US_GOV") {
