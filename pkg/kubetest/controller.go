@@ -29,6 +29,11 @@ type Rollout struct {
 	// (ErrImagePull, ImagePullBackOff, CrashLoopBackOff) and PodMessage.
 	PodWaiting string
 	PodMessage string
+	// Pods, for a Deployment, keeps its replicas as pods the way a
+	// ReplicaSet does: a deleted pod is replaced, and a pod turns ready
+	// PodReadyAfter after it was created; the status counts ready pods.
+	Pods          bool
+	PodReadyAfter time.Duration
 }
 
 // Healthy rolls out at once.
@@ -174,6 +179,11 @@ func (c *Controller) deployment(ctx context.Context, region string, cs kubernete
 			{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "ReplicaSetUpdated",
 				Message: "rolling out", LastUpdateTime: now, LastTransitionTime: now},
 		}
+	case m.Pods:
+		ready := c.replicaPods(ctx, cs, d, replicas, m.PodReadyAfter)
+		st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = replicas, ready, ready
+		st.UnavailableReplicas = replicas - ready
+		st.Conditions = podConditions(ready >= replicas, now)
 	default:
 		st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = replicas, replicas, replicas
 		st.Conditions = []appsv1.DeploymentCondition{
@@ -193,7 +203,8 @@ func (c *Controller) deployment(ctx context.Context, region string, cs kubernete
 func sameDeploymentStatus(a, b appsv1.DeploymentStatus) bool {
 	if a.ObservedGeneration != b.ObservedGeneration || a.Replicas != b.Replicas ||
 		a.UpdatedReplicas != b.UpdatedReplicas || a.AvailableReplicas != b.AvailableReplicas ||
-		a.ReadyReplicas != b.ReadyReplicas || len(a.Conditions) != len(b.Conditions) {
+		a.ReadyReplicas != b.ReadyReplicas || a.UnavailableReplicas != b.UnavailableReplicas ||
+		len(a.Conditions) != len(b.Conditions) {
 		return false
 	}
 	for i := range a.Conditions {

@@ -64,6 +64,8 @@ func TestRecoveryJourney(t *testing.T) {
 		t.Fatalf("after up (-want +got):\n%s", d)
 	}
 	t.Run("failover", func(t *testing.T) { testFailover(t, w, spec) })
+	t.Run("region-loss drill", func(t *testing.T) { testRegionLossDrill(t, w) })
+	t.Run("pod-loss drill", func(t *testing.T) { testPodLossDrill(t, w) })
 }
 
 func testFailover(t *testing.T, w *world, spec layout) {

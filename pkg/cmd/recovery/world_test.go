@@ -54,6 +54,11 @@ func newWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 	}
+	for _, r := range regions {
+		// The API's pods exist and are replaced when deleted, as a ReplicaSet's are.
+		kube.Controller().SetRollout(r, "Deployment", "neko-defense", kubernetes.AppName,
+			kubetest.Rollout{Pods: true, PodReadyAfter: 300 * time.Millisecond})
+	}
 	w := &world{kube: kube, cf: cfemu.New(t), atlas: atlasemu.New(atlasemu.Options{})}
 	t.Cleanup(w.atlas.Close)
 	w.cf.AddZone("nekodefense.example", cfemu.Pro)
@@ -98,7 +103,7 @@ func (w *world) cli(t *testing.T, args ...string) (stdout, stderr string, err er
 	t.Helper()
 	f, out, errOut := w.factory()
 	root := &cobra.Command{Use: "nekoctl", SilenceErrors: true, SilenceUsage: true}
-	root.AddCommand(apply.NewCmdUp(f, nil), NewCmdFailover(f, nil))
+	root.AddCommand(apply.NewCmdUp(f, nil), NewCmdFailover(f, nil), NewCmdDrill(f, nil))
 	root.SetArgs(append(args, "-f", w.spec))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -65,6 +65,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		costcmd.NewCmdCost(f, nil),
 		unlock.NewCmdUnlock(f, nil),
 		recovery.NewCmdFailover(f, nil),
+		recovery.NewCmdDrill(f, nil),
 		render.NewCmdRender(f, nil),
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),

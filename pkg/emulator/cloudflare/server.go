@@ -128,6 +128,7 @@ func (s *Server) routes() {
 		"GET /client/v4/accounts/{account}/load_balancers/pools":             s.listPools,
 		"POST /client/v4/accounts/{account}/load_balancers/pools":            s.createPool,
 		"PUT /client/v4/accounts/{account}/load_balancers/pools/{id}":        s.updatePool,
+		"PATCH /client/v4/accounts/{account}/load_balancers/pools/{id}":      s.patchPool,
 		"DELETE /client/v4/accounts/{account}/load_balancers/pools/{id}":     s.deletePool,
 		"GET /client/v4/accounts/{account}/load_balancers/pools/{id}/health": s.poolHealth,
 		"GET /client/v4/zones/{zone}/load_balancers":                         s.listLBs,

@@ -54,17 +54,7 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 			out = append(out, hh)
 			continue
 		}
-		healthy, total, bad := 0, 0, []string{}
-		if pops, ok := res["pop_health"].(obj); ok {
-			for pop, v := range pops {
-				total++
-				if m, ok := v.(obj); ok && m["healthy"] == true {
-					healthy++
-				} else {
-					bad = append(bad, pop)
-				}
-			}
-		}
+		healthy, total, bad := popHealth(res)
 		hh.Healthy = total > 0 && healthy == total
 		hh.State = map[bool]string{true: "healthy", false: "unhealthy"}[hh.Healthy]
 		hh.Detail = fmt.Sprintf("%d/%d checking locations report healthy", healthy, total)
@@ -75,4 +65,20 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 		out = append(out, hh)
 	}
 	return out, nil
+}
+
+// popHealth counts the checking locations of a pool health answer that
+// report it healthy, and names those that do not.
+func popHealth(res obj) (healthy, total int, bad []string) {
+	if pops, ok := res["pop_health"].(obj); ok {
+		for pop, v := range pops {
+			total++
+			if m, ok := v.(obj); ok && m["healthy"] == true {
+				healthy++
+			} else {
+				bad = append(bad, pop)
+			}
+		}
+	}
+	return healthy, total, bad
 }
