@@ -9,6 +9,9 @@ import (
 // StackMonitoring is spec.monitoring: how the stack is watched and who is
 // paged. (spec.workload.monitoring switches the in-cluster objects on and off.)
 type StackMonitoring struct {
+	// The monitoring stack (install, chart, values, selector labels) is
+	// described in monitoring.go.
+	MonitoringStack
 	Alerting Alerting `json:"alerting,omitempty"`
 }
 

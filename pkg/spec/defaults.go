@@ -46,6 +46,7 @@ func (st *Stack) ApplyDefaults() {
 	}
 	s.Workload.applyDefaults()
 	s.Monitoring.Alerting.applyDefaults()
+	s.Monitoring.applyDefaults()
 }
 
 func (c *Cloudflare) applyDefaults(s *Spec) {

@@ -37,6 +37,7 @@ func Validate(st *Stack, pos Positions) Diagnostics {
 	v.atlas()
 	v.workload()
 	v.alerting()
+	v.monitoring()
 	return v.diags
 }
 

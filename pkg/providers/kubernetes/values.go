@@ -17,10 +17,9 @@ import (
 
 // Object names and label keys shared by the templates and the provider.
 const (
-	AppName             = "neko-api"
-	RedisName           = "neko-redis"
-	MonitoringNamespace = "monitoring"
-	FieldManager        = "nekoctl"
+	AppName      = "neko-api"
+	RedisName    = "neko-redis"
+	FieldManager = "nekoctl"
 
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	LabelStack     = "nekoctl.dev/stack"
@@ -78,6 +77,10 @@ type redisValues struct {
 type monitoringValues struct {
 	Enabled, ServiceMonitor, Alerts, Dashboards bool
 	Namespace, ScrapeInterval                   string
+	// SelectorLabels go on every object Prometheus or Alertmanager selects
+	// (see SelectorLabels); DashboardLabel on the dashboard ConfigMap.
+	SelectorLabels                 []kv
+	DashboardLabel, DashboardValue string
 }
 
 type exposureValues struct {
@@ -175,7 +178,8 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 		MaxMemory: redisMaxMemory(w.Redis.Memory), Storage: w.Redis.Storage}
 	m := w.Monitoring
 	v.Monitoring = monitoringValues{Enabled: spec.On(m.Enabled), ServiceMonitor: spec.On(m.ServiceMonitor),
-		Alerts: spec.On(m.Alerts), Dashboards: spec.On(m.Dashboards), Namespace: MonitoringNamespace}
+		Alerts: spec.On(m.Alerts), Dashboards: spec.On(m.Dashboards), Namespace: st.Spec.Monitoring.Namespace,
+		SelectorLabels: sortedKV(SelectorLabels(st)), DashboardLabel: spec.GrafanaDashboardLabel, DashboardValue: spec.GrafanaDashboardLabelValue}
 	if m.ScrapeInterval != nil {
 		v.Monitoring.ScrapeInterval = fmt.Sprintf("%ds", int(m.ScrapeInterval.Seconds()))
 	}
