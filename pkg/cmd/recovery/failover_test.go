@@ -66,6 +66,7 @@ func TestRecoveryJourney(t *testing.T) {
 	t.Run("failover", func(t *testing.T) { testFailover(t, w, spec) })
 	t.Run("region-loss drill", func(t *testing.T) { testRegionLossDrill(t, w) })
 	t.Run("pod-loss drill", func(t *testing.T) { testPodLossDrill(t, w) })
+	t.Run("restore", func(t *testing.T) { testRestore(t, w) })
 }
 
 func testFailover(t *testing.T, w *world, spec layout) {

@@ -103,7 +103,7 @@ func (w *world) cli(t *testing.T, args ...string) (stdout, stderr string, err er
 	t.Helper()
 	f, out, errOut := w.factory()
 	root := &cobra.Command{Use: "nekoctl", SilenceErrors: true, SilenceUsage: true}
-	root.AddCommand(apply.NewCmdUp(f, nil), NewCmdFailover(f, nil), NewCmdDrill(f, nil))
+	root.AddCommand(apply.NewCmdUp(f, nil), NewCmdFailover(f, nil), NewCmdDrill(f, nil), NewCmdRestore(f, nil))
 	root.SetArgs(append(args, "-f", w.spec))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -66,6 +66,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		unlock.NewCmdUnlock(f, nil),
 		recovery.NewCmdFailover(f, nil),
 		recovery.NewCmdDrill(f, nil),
+		recovery.NewCmdRestore(f, nil),
 		render.NewCmdRender(f, nil),
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
