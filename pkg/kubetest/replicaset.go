@@ -13,6 +13,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
+// createdAnnotation records when the harness created a pod: the
+// creationTimestamp has whole seconds only, too coarse for a readiness delay.
+const createdAnnotation = "kubetest.nekoctl.dev/created"
+
 // replicaPods plays the Deployment's ReplicaSet and the kubelet: it keeps
 // replicas pods of the template (creating one for each that was deleted),
 // marks a pod Running and Ready readyAfter after its creation, and returns
@@ -35,7 +39,7 @@ func (c *Controller) replicaPods(ctx context.Context, cs kubernetes.Interface, d
 			ready++
 			continue
 		}
-		if time.Since(pod.CreationTimestamp.Time) < readyAfter {
+		if created, err := time.Parse(time.RFC3339Nano, pod.Annotations[createdAnnotation]); err == nil && time.Since(created) < readyAfter {
 			continue
 		}
 		now := metav1.Now()
@@ -53,7 +57,8 @@ func (c *Controller) replicaPods(ctx context.Context, cs kubernetes.Interface, d
 	}
 	for ; live < replicas; live++ {
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-			Name: fmt.Sprintf("%s-%05x", d.Name, rand.IntN(1<<20)), Namespace: d.Namespace, Labels: d.Spec.Template.Labels},
+			Name: fmt.Sprintf("%s-%05x", d.Name, rand.IntN(1<<20)), Namespace: d.Namespace, Labels: d.Spec.Template.Labels,
+			Annotations: map[string]string{createdAnnotation: time.Now().Format(time.RFC3339Nano)}},
 			Spec: d.Spec.Template.Spec}
 		_, _ = cs.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{})
 	}
