@@ -319,7 +319,8 @@ type Exposure struct {
 	Ingress IngressOptions `json:"ingress,omitempty"`
 	// TrustedProxyCIDRs are the addresses the Gateway's or Ingress
 	// controller's pods reach the API from: only their CF-Connecting-IP and
-	// X-Forwarded-For headers are believed. Default: the private ranges.
+	// X-Forwarded-For headers are believed. Default: the pod ranges of the
+	// cluster's Nodes, or the private ranges when those cannot be read.
 	TrustedProxyCIDRs []string `json:"trustedProxyCIDRs,omitempty"`
 }
 

@@ -55,6 +55,8 @@ type snapshot struct {
 	// answer to a later read (see liveReads).
 	listed map[kindIn]bool
 	named  map[objKey]*unstructured.Unstructured
+	// podNetwork are the pod ranges the Nodes allocate (nil when unknown).
+	podNetwork []string
 }
 
 // kindIn is a kind in a namespace.
@@ -168,6 +170,9 @@ func (p *Provider) publish(res []provider.Resource, snap *snapshot, out provider
 	if snap.address != "" {
 		out.Set(fmt.Sprintf(provider.OutIngressAddress, p.region), snap.address)
 	}
+	if len(snap.podNetwork) > 0 {
+		out.Set(fmt.Sprintf(outPodNetwork, p.region), snap.podNetwork)
+	}
 }
 
 // publishSecret hands a non-empty secret value found in a live Secret to
@@ -232,6 +237,12 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 	if !addressFromList {
 		g.Go(func() error {
 			snap.address, snap.addressErr = p.readAddress(gctx, snap)
+			return nil
+		})
+	}
+	if len(p.st.Spec.Workload.Exposure.TrustedProxyCIDRs) == 0 {
+		g.Go(func() error {
+			snap.podNetwork = p.podNetwork(gctx)
 			return nil
 		})
 	}

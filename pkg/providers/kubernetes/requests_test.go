@@ -112,6 +112,7 @@ func TestRequestsPerObject(t *testing.T) {
 		"GET /api/v1/namespaces/calls/secrets",
 		"GET /api/v1/namespaces/calls/serviceaccounts",
 		"GET /api/v1/namespaces/calls/services",
+		"GET /api/v1/nodes", // the pod network, for the API's trusted proxies
 		"GET /apis/apps/v1/namespaces/calls/deployments",
 		"GET /apis/apps/v1/namespaces/calls/statefulsets",
 		"GET /apis/autoscaling/v2/namespaces/calls/horizontalpodautoscalers",

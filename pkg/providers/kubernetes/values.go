@@ -205,7 +205,7 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 		"MONGODB_DATABASE":    st.Spec.Atlas.Database,
 		"ADMIN_USERNAME":      "admin",
 		"CORS_ORIGINS":        strings.Join(corsOrigins(st), ","),
-		"TRUSTED_PROXY_CIDRS": trustedProxies(e),
+		"TRUSTED_PROXY_CIDRS": trustedProxies(e.TrustedProxyCIDRs, podNetworkOf(out, region)),
 		"LOG_LEVEL":           "info",
 		// A live heap of a few megabytes makes the default GOGC collect every
 		// few tens of milliseconds under load; a higher GOGC with a memory
@@ -259,16 +259,6 @@ func httpsListeners(st *spec.Stack) []listener {
 		out = append(out, listener{Name: name, Hostname: h})
 	}
 	return out
-}
-
-// trustedProxies are the addresses whose forwarding headers the API
-// believes: the exposure's proxies when the spec names them, else every
-// private range.
-func trustedProxies(e spec.Exposure) string {
-	if len(e.TrustedProxyCIDRs) > 0 {
-		return strings.Join(e.TrustedProxyCIDRs, ",")
-	}
-	return "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
 }
 
 // corsOrigins are the spec's, or the API hostnames over HTTPS.
