@@ -78,6 +78,15 @@ func (p *Provider) mapping(gk schema.GroupKind, version string) (*meta.RESTMappi
 	return nil, false, err
 }
 
+// remap forgets the discovered kinds (memory and disk cache) and maps gvk
+// again.
+func (p *Provider) remap(gvk schema.GroupVersionKind) (*meta.RESTMapping, bool, error) {
+	if r, ok := p.mapper.(meta.ResettableRESTMapper); ok {
+		r.Reset()
+	}
+	return p.mapping(gvk.GroupKind(), gvk.Version)
+}
+
 func (p *Provider) parentKey() types.NamespacedName {
 	return types.NamespacedName{Namespace: p.st.Spec.Workload.Namespace, Name: inventoryName(p.st)}
 }

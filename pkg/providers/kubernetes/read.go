@@ -296,6 +296,14 @@ func (p *Provider) listAll(ctx context.Context, g *errgroup.Group, snap *snapsho
 				return err
 			}
 			l, err := p.dyn.Resource(m.Resource).Namespace(t.namespace).List(ctx, metav1.ListOptions{})
+			if apierrors.IsNotFound(err) {
+				// The cached discovery named a resource the server no longer
+				// serves (a CRD removed since): refresh it and ask again.
+				if m, ok, err = p.remap(t.gvk); err != nil || !ok {
+					return err
+				}
+				l, err = p.dyn.Resource(m.Resource).Namespace(t.namespace).List(ctx, metav1.ListOptions{})
+			}
 			if err != nil {
 				return fmt.Errorf("listing %s in %s: %w", gkString(t.gvk.GroupKind()), t.namespace, err)
 			}
