@@ -131,7 +131,7 @@ type row struct {
 func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]row, string) {
 	dir := b.TempDir()
 	domain := name + ".nekodefense.example"
-	w.cf.AddZone(domain, cfemu.Pro)
+	w.cf.AddZone(domain, zonePlan(len(w.regions)))
 	w.serveOrigin(b, name)
 	var proxies []*delayProxy
 	tr := openTrace(b, rtt)

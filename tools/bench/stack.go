@@ -5,11 +5,21 @@ import (
 	"strings"
 
 	"github.com/neko-defense/nekoctl/pkg/atlasregions"
+	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
 // benchImage is an immutable image reference: a source build refuses to
 // deploy its default, moving tag.
 var benchImage = "neko-defense/nekoctl:1.0.0@sha256:" + strings.Repeat("ab", 32)
+
+// zonePlan is the guide's Pro zone, or Enterprise beyond the 20 load
+// balancer pools (one per region) the lower plans allow.
+func zonePlan(regions int) string {
+	if regions > spec.MaxLoadBalancerPools {
+		return "enterprise"
+	}
+	return "pro"
+}
 
 // guideGeo are the Cloudflare regions of the guide's three regions.
 var guideGeo = [][]string{
@@ -30,7 +40,7 @@ spec:
   hostnames: [api, www.api]
   cloudflare:
     accountID: %s
-    plan: pro
+    plan: %s
     cacheRules:
       - {name: graphql-bypass, path: /graphql*, cache: false}
       - {name: static-assets, path: /static/*, cache: true, edgeTTL: 30d}
@@ -51,7 +61,7 @@ spec:
     namespace: %s
     image: %s
   regions:
-`, name, domain, accountID, regions[0], orgID, atlasURL, name, name, name, benchImage)
+`, name, domain, accountID, zonePlan(len(regions)), regions[0], orgID, atlasURL, name, name, name, benchImage)
 	var aws []string
 	for _, r := range atlasregions.Names("AWS") {
 		if !strings.HasPrefix(r, "US_GOV") {
