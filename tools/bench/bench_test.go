@@ -24,6 +24,7 @@ import (
 	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
 	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
 	"github.com/neko-defense/nekoctl/pkg/kubetest"
+	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
 var (
@@ -102,7 +103,11 @@ func startWorld(b *testing.B, n int) *world {
 		b.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "bench: %d API servers ready in %s\n", n, time.Since(start).Round(time.Second))
-	return &world{regions: regions, kube: kube, cf: cfemu.New(b),
+	cf := cfemu.New(b)
+	if n > spec.MaxLoadBalancerPools { // an Enterprise contract: one pool per region
+		cf.SetLoadBalancingLimit(cfemu.DefaultAccount, n)
+	}
+	return &world{regions: regions, kube: kube, cf: cf,
 		atlas: atlasemu.New(atlasemu.Options{CreateDuration: *atlasCreate, UpdateDuration: *atlasCreate, DeleteDuration: *atlasCreate})}
 }
 

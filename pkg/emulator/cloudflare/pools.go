@@ -62,8 +62,11 @@ type Pool struct {
 type account struct {
 	// noLoadBalancing marks an account without the Load Balancing add-on.
 	noLoadBalancing bool
-	monitors        []*Monitor
-	pools           []*Pool
+	// lbLimit is the monitors and pools the subscription allows (0: the
+	// self-serve 20; Enterprise contracts set their own).
+	lbLimit  int
+	monitors []*Monitor
+	pools    []*Pool
 	// unhealthy pools (by id) report their origins down.
 	unhealthy map[string]bool
 }
@@ -107,6 +110,21 @@ func (s *Server) SetLoadBalancing(accountID string, subscribed bool) {
 	s.account(accountID).noLoadBalancing = !subscribed
 }
 
+// SetLoadBalancingLimit sets how many monitors and pools an account may
+// hold, as an Enterprise contract does (the self-serve plans allow 20).
+func (s *Server) SetLoadBalancingLimit(accountID string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.account(accountID).lbLimit = n
+}
+
+func (a *account) limit() int {
+	if a.lbLimit > 0 {
+		return a.lbLimit
+	}
+	return lbLimit
+}
+
 // entitled answers 403 when the account lacks Load Balancing. The service's
 // exact code for this refusal is not documented; callers must not rely on it.
 func entitled(w http.ResponseWriter, a *account) bool {
@@ -129,7 +147,7 @@ func (s *Server) acct(w http.ResponseWriter, r *http.Request) *account {
 // save stores obj as a new account object, or over the one named by the
 // request's {id} when update is set, and answers as the API does: 404 for
 // an unknown id, 400 past the account's limit.
-func save[T any](s *Server, w http.ResponseWriter, r *http.Request, list *[]*T, obj T, kind string, update bool,
+func save[T any](s *Server, w http.ResponseWriter, r *http.Request, limit int, list *[]*T, obj T, kind string, update bool,
 	meta func(*T) (id, created, modified *string)) {
 	id, created, modified := meta(&obj)
 	now := s.stamp()
@@ -145,8 +163,8 @@ func save[T any](s *Server, w http.ResponseWriter, r *http.Request, list *[]*T, 
 		writeOK(w, obj)
 		return
 	}
-	if len(*list) >= lbLimit {
-		writeErr(w, http.StatusBadRequest, 1004, fmt.Sprintf("account has reached its limit of %d %ss", lbLimit, kind))
+	if len(*list) >= limit {
+		writeErr(w, http.StatusBadRequest, 1004, fmt.Sprintf("account has reached its limit of %d %ss", limit, kind))
 		return
 	}
 	*id, *created, *modified = s.nextID(), now, now
@@ -215,7 +233,7 @@ func (s *Server) putMonitor(w http.ResponseWriter, r *http.Request, update bool)
 		writeErrs(w, errs)
 		return
 	}
-	save(s, w, r, &a.monitors, m, "monitor", update, func(m *Monitor) (*string, *string, *string) {
+	save(s, w, r, a.limit(), &a.monitors, m, "monitor", update, func(m *Monitor) (*string, *string, *string) {
 		return &m.ID, &m.CreatedOn, &m.ModifiedOn
 	})
 }
@@ -309,7 +327,7 @@ func (s *Server) putPool(w http.ResponseWriter, r *http.Request, update bool) {
 	if p.CheckRegions == nil {
 		p.CheckRegions = []string{}
 	}
-	save(s, w, r, &a.pools, p, "pool", update, func(p *Pool) (*string, *string, *string) {
+	save(s, w, r, a.limit(), &a.pools, p, "pool", update, func(p *Pool) (*string, *string, *string) {
 		return &p.ID, &p.CreatedOn, &p.ModifiedOn
 	})
 }

@@ -341,6 +341,13 @@ func TestLoadBalancing(t *testing.T) {
 	if n := len(s.Pools()); n != lbLimit {
 		t.Errorf("pools = %d, want the limit %d", n, lbLimit)
 	}
+	// An Enterprise contract raises the limit.
+	s.SetLoadBalancingLimit(DefaultAccount, lbLimit+1)
+	call(t, s, "POST", acct+"pools", map[string]any{"name": "x", "origins": []any{map[string]any{"name": "a", "address": "192.0.2.1"}}})
+	call(t, s, "POST", acct+"pools", map[string]any{"name": "x", "origins": []any{map[string]any{"name": "a", "address": "192.0.2.1"}}})
+	if n := len(s.Pools()); n != lbLimit+1 {
+		t.Errorf("pools = %d, want the raised limit %d", n, lbLimit+1)
+	}
 }
 
 func csr(t *testing.T, rsaKey bool, hosts ...string) string {
