@@ -104,8 +104,8 @@ func startWorld(b *testing.B, n int) *world {
 	}
 	fmt.Fprintf(os.Stderr, "bench: %d API servers ready in %s\n", n, time.Since(start).Round(time.Second))
 	cf := cfemu.New(b)
-	if n > spec.MaxLoadBalancerPools { // an Enterprise contract: one pool per region
-		cf.SetLoadBalancingLimit(cfemu.DefaultAccount, n)
+	if n > spec.MaxLoadBalancerPools { // an Enterprise contract: one pool per region of every stack measured
+		cf.SetLoadBalancingLimit(cfemu.DefaultAccount, n*len(durations(b, *rtts)))
 	}
 	return &world{regions: regions, kube: kube, cf: cf,
 		atlas: atlasemu.New(atlasemu.Options{CreateDuration: *atlasCreate, UpdateDuration: *atlasCreate, DeleteDuration: *atlasCreate})}
@@ -226,6 +226,7 @@ func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]ro
 			note = criticalPath(b, len(w.regions), rtt, res)
 		}
 		rows = append(rows, r)
+		printTable(os.Stderr, []row{r}) // what is measured survives a later failure
 	}
 	return rows, note
 }
