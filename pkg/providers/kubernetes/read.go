@@ -57,6 +57,9 @@ type snapshot struct {
 	named  map[objKey]*unstructured.Unstructured
 	// podNetwork are the pod ranges the Nodes allocate (nil when unknown).
 	podNetwork []string
+	// desired are the identities of the objects the spec declares, as
+	// rendered for this read (rendering is most of a plan's CPU).
+	desired []identity
 }
 
 // kindIn is a kind in a namespace.
@@ -205,7 +208,7 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{objects: map[objKey]*unstructured.Unstructured{}}
+	snap := &snapshot{objects: map[objKey]*unstructured.Unstructured{}, desired: desired}
 	ns := p.st.Spec.Workload.Namespace
 	targets := []listTarget{{gvk: schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, namespace: ns}}
 	seen := map[listTarget]bool{targets[0]: true}
@@ -340,12 +343,8 @@ func (p *Provider) identities() ([]identity, error) {
 // objects in the place of desired ones, and the namespace with the objects
 // of other owners it holds.
 func (p *Provider) resources(snap *snapshot) ([]provider.Resource, error) {
-	desired, err := p.identities()
-	if err != nil {
-		return nil, err
-	}
 	want := map[objKey]bool{}
-	for _, d := range desired {
+	for _, d := range snap.desired {
 		want[d.key] = true
 	}
 	var res []provider.Resource
