@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -299,17 +298,50 @@ func run(b *testing.B, bin string, env, args []string) result {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	// The child's rusage peak would start from this process's own: Go
+	// starts children with vfork, and Linux counts the memory shared
+	// before exec. The kernel's high-water mark of the child's own memory
+	// is read from /proc instead, until it exits.
+	peak := make(chan int64, 1)
+	stop := make(chan struct{})
+	go func() { peak <- watchPeak(cmd.Process.Pid, stop) }()
+	err := cmd.Wait()
 	wall := time.Since(start)
+	close(stop)
 	if err != nil {
 		b.Fatalf("nekoctl %s: %v\n%s", strings.Join(args, " "), err, tail(errOut.String()))
 	}
-	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	r := result{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), stdout: out.Bytes(), stderr: errOut.Bytes()}
-	if ru != nil {
-		r.peakMB = float64(ru.Maxrss) / 1024
+	return result{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+		peakMB: float64(<-peak) / 1024, stdout: out.Bytes(), stderr: errOut.Bytes()}
+}
+
+// watchPeak reads a process's VmHWM (kB) every few milliseconds until stop
+// closes or the process is gone, and returns the last value read.
+func watchPeak(pid int, stop <-chan struct{}) int64 {
+	var last int64
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return last
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil && n > 0 {
+					last = n
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return last
+		case <-t.C:
+		}
 	}
-	return r
 }
 
 func tail(s string) string {
