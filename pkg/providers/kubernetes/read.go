@@ -2,7 +2,9 @@ package kubernetes
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"net/http/httptrace"
 	"sort"
 	"sync"
 
@@ -193,6 +195,27 @@ func (p *Provider) readError(err error) error {
 	return p.wrap(err)
 }
 
+// onConnection returns ctx with a trace that closes connected once the
+// request has a connection to send on (or has failed to get one).
+func onConnection(ctx context.Context, connected chan struct{}) context.Context {
+	var once sync.Once
+	done := func() { once.Do(func() { close(connected) }) }
+	context.AfterFunc(ctx, done)
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { done() },
+		ConnectDone: func(_, _ string, err error) {
+			if err != nil {
+				done()
+			}
+		},
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err != nil {
+				done()
+			}
+		},
+	})
+}
+
 // listTarget is one LIST: a kind in a namespace.
 type listTarget struct {
 	gvk       schema.GroupVersionKind
@@ -222,8 +245,9 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.MaxInFlight)
+	connected := make(chan struct{})
 	g.Go(func() error {
-		u, err := p.dyn.Resource(nsGVR).Get(gctx, ns, metav1.GetOptions{})
+		u, err := p.dyn.Resource(nsGVR).Get(onConnection(gctx, connected), ns, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 			return nil
@@ -236,6 +260,14 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 		snap.put(u)
 		return nil
 	})
+	// The other requests wait for the namespace's to have a connection:
+	// sent at once to a server not yet connected, each would open a TCP
+	// and TLS connection of its own, all at the same time and all but one
+	// in vain, where HTTP/2 carries every request on the first.
+	select {
+	case <-connected:
+	case <-gctx.Done():
+	}
 	addressFromList := p.st.Spec.Workload.Exposure.Type == "ingress" && p.addressOverride() == ""
 	if !addressFromList {
 		g.Go(func() error {

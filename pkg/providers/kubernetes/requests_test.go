@@ -2,10 +2,12 @@ package kubernetes
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,7 +97,13 @@ func TestRequestsPerObject(t *testing.T) {
 
 	// A new run (new provider, discovery from the disk cache).
 	log := &requestLog{}
-	next := New(st, region, log.wrap(env.RESTConfig(region)), cfg)
+	var dials atomic.Int32
+	rc := log.wrap(env.RESTConfig(region))
+	rc.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	next := New(st, region, rc, cfg)
 	again := planRegion(t, next, upstream(), provider.Options{})
 	if got := actions(again, true); len(got) != 0 {
 		t.Fatalf("plan after up is not empty: %v", got)
@@ -126,6 +134,9 @@ func TestRequestsPerObject(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, log.sorted()); diff != "" {
 		t.Errorf("requests of a plan with nothing to change (-want +got):\n%s", diff)
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("the plan opened %d connections, want one (HTTP/2 carries every request)", n)
 	}
 	if len(log.sorted()) > len(again) {
 		t.Errorf("%d requests for %d objects: more than one per object", len(log.sorted()), len(again))
