@@ -26,6 +26,6 @@ go tool nm -size "$out/nekoctl-symbols" | awk '
 	  else mod = "std " p[1]
 	  sub(/\.[^\/]*$/, "", mod)
 	  size[mod] += $2 }
-	END { for (m in size) printf "%8.1f  %s\n", size[m] / 1048576, m }' | sort -rn | head -15
+	END { for (m in size) printf "%8.1f  %s\n", size[m] / 1048576, m }' | sort -rn | awk 'NR <= 15' # reads all: no SIGPIPE under pipefail
 go test -run '^$' -bench Stack -benchtime 1x -timeout 120m ./tools/bench/ -args -nekoctl "$out/nekoctl" "$@" |
 	grep -v '^\(goos\|goarch\|pkg\|cpu\|BenchmarkStack\|PASS\|ok \)'
