@@ -120,6 +120,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	if _, _, err := c.ProjectIPAccessListApi.CreateAccessListEntry(ctx, gid, &entries).Execute(); err != nil {
 		t.Fatal(err)
 	}
+	alert, _, err := c.AlertConfigurationsApi.CreateAlertConfig(ctx, gid, lagAlert()).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
 	hc := &http.Client{Transport: digest.NewTransport(atlas.DefaultPublicKey, atlas.DefaultPrivateKey)}
 	for _, tc := range []struct{ path, schema string }{
 		{"/groups/" + gid, "Group"},
@@ -135,6 +139,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"/groups/" + gid + "/accessList/10.0.0.0%2F8", "NetworkPermissionEntry"},
 		{"/groups/" + gid + "/clusters/neko/backup/snapshots", "PaginatedCloudBackupReplicaSet"},
 		{"/groups/" + gid + "/clusters/neko/backup/restoreJobs", "PaginatedCloudBackupRestoreJob"},
+		{"/groups/" + gid + "/alertConfigs", "PaginatedAlertConfig"},
+		{"/groups/" + gid + "/alertConfigs/" + alert.GetId(), "GroupAlertsConfig"},
 		{"/groups/" + gid + "/clusters/missing", "ApiError"},
 	} {
 		t.Run(tc.schema+tc.path[strings.LastIndex(tc.path, "/"):], func(t *testing.T) {

@@ -22,6 +22,7 @@ type project struct {
 	clusters map[string]*cluster
 	users    map[string]*User // by databaseName/username
 	access   map[string]*AccessEntry
+	alerts   []*AlertConfig
 	// retained holds the snapshots of clusters deleted with retainBackups.
 	retained map[string][]Snapshot
 }

@@ -372,6 +372,12 @@ func (s *Server) routes() http.Handler {
 	s.route(mux, "DELETE", "/groups/{groupId}/accessList/{entryValue}", s.deleteAccess)
 	s.route(mux, "GET", "/groups/{groupId}/accessList/{entryValue}/status", s.accessStatus)
 
+	s.route(mux, "GET", "/groups/{groupId}/alertConfigs", s.listAlertConfigs)
+	s.route(mux, "POST", "/groups/{groupId}/alertConfigs", s.createAlertConfig)
+	s.route(mux, "GET", "/groups/{groupId}/alertConfigs/{alertConfigId}", s.getAlertConfig)
+	s.route(mux, "PUT", "/groups/{groupId}/alertConfigs/{alertConfigId}", s.updateAlertConfig)
+	s.route(mux, "DELETE", "/groups/{groupId}/alertConfigs/{alertConfigId}", s.deleteAlertConfig)
+
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, r, http.StatusNotFound, apiError(http.StatusNotFound, "RESOURCE_NOT_FOUND",
 			fmt.Sprintf("No resource found for %s %s.", r.Method, r.URL.Path)))

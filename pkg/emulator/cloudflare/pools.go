@@ -67,6 +67,7 @@ type account struct {
 	lbLimit  int
 	monitors []*Monitor
 	pools    []*Pool
+	policies []*Policy
 	// unhealthy pools (by id) report their origins down.
 	unhealthy map[string]bool
 }

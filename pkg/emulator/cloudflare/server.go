@@ -140,6 +140,11 @@ func (s *Server) routes() {
 		"GET /client/v4/certificates/{id}":                                   s.getCert,
 		"DELETE /client/v4/certificates/{id}":                                s.revokeCert,
 		"GET /client/v4/zones/{zone}/rate_limits":                            s.legacyRateLimits,
+		"GET /client/v4/accounts/{account}/alerting/v3/policies":             s.listPolicies,
+		"POST /client/v4/accounts/{account}/alerting/v3/policies":            s.createPolicy,
+		"GET /client/v4/accounts/{account}/alerting/v3/policies/{id}":        s.getPolicy,
+		"PUT /client/v4/accounts/{account}/alerting/v3/policies/{id}":        s.updatePolicy,
+		"DELETE /client/v4/accounts/{account}/alerting/v3/policies/{id}":     s.deletePolicy,
 		"POST /client/v4/zones/{zone}/rate_limits":                           s.legacyRateLimits,
 	}
 	for pattern, fn := range h {

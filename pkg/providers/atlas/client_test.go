@@ -55,7 +55,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := p.Desired(ctx, provider.NewOutputs()); err != nil || len(res) != 7 {
+	if res, err := p.Desired(ctx, provider.NewOutputs()); err != nil || len(res) != 10 {
 		t.Fatalf("offline: %d %v", len(res), err)
 	}
 	if _, err := atlas.Build(ctx, st, provider.Options{}, func(string) string { return "" }, nil, atlas.Config{}); !errors.Is(err, atlas.ErrNoCredentials) {

@@ -63,6 +63,7 @@ func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.R
 		out = append(out, provider.Resource{Address: p.addr(KindAccessEntry, e.cidr),
 			Doc: plan.Document{"cidrBlock": e.cidr, "comment": e.comment}, DependsOn: []plan.Address{projAddr}})
 	}
+	out = append(out, p.desiredAlerts()...)
 	return out, nil
 }
 

@@ -115,7 +115,7 @@ func planWith(t *testing.T, p *atlas.Provider, out provider.Outputs, opts provid
 }
 
 var kindOrder = map[string]int{atlas.KindProject: 0, atlas.KindCluster: 1, atlas.KindBackupSchedule: 2,
-	atlas.KindDatabaseUser: 3, atlas.KindAccessEntry: 4}
+	atlas.KindDatabaseUser: 3, atlas.KindAccessEntry: 4, atlas.KindAlertConfig: 5}
 
 // apply runs creates, updates and adoptions in dependency order, then
 // deletes and keeps in reverse, as the engine does.

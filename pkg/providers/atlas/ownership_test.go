@@ -55,8 +55,8 @@ func TestDownForceKeepsProjectWithForeignObjects(t *testing.T) {
 		t.Fatalf("project: %s %q, want keep %q", pr.Action, pr.Reason, why)
 	}
 	pl := &plan.Plan{Stack: "neko", Changes: changes}
-	if s := pl.Summary(); s.Keep != 1 || s.Destroy != 5 {
-		t.Fatalf("summary %+v: want 1 kept and 5 deleted (cluster, user, three entries)", s)
+	if s := pl.Summary(); s.Keep != 1 || s.Destroy != 8 {
+		t.Fatalf("summary %+v: want 1 kept and 8 deleted (cluster, user, three entries, three alert configurations)", s)
 	}
 	var text bytes.Buffer
 	if err := printer.PlanText(&text, pl, printer.TextOptions{}); err != nil {

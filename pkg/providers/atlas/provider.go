@@ -210,6 +210,8 @@ func (p *Provider) Apply(ctx context.Context, c plan.Change, out provider.Output
 		return p.applyUser(ctx, c, out)
 	case KindAccessEntry:
 		return p.applyAccess(ctx, c)
+	case KindAlertConfig:
+		return p.applyAlert(ctx, c)
 	}
 	return fmt.Errorf("unknown Atlas resource kind %q", c.Address.Kind)
 }
@@ -230,6 +232,8 @@ func (p *Provider) Delete(ctx context.Context, c plan.Change) error {
 		return p.deleteUser(ctx, c)
 	case KindAccessEntry:
 		return p.deleteAccess(ctx, c)
+	case KindAlertConfig:
+		return p.deleteAlert(ctx, c)
 	}
 	return fmt.Errorf("unknown Atlas resource kind %q", c.Address.Kind)
 }

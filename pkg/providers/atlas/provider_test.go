@@ -28,7 +28,7 @@ func TestUpFromEmptyThenNoChanges(t *testing.T) {
 	out := provider.NewOutputs()
 
 	changes := planWith(t, p, out, provider.Options{})
-	if got := actions(changes); got["create"] != 7 || len(changes) != 7 {
+	if got := actions(changes); got["create"] != 10 || len(changes) != 10 {
 		t.Fatalf("plan from empty: %v", got)
 	}
 	if u := find(changes, atlas.KindDatabaseUser); len(u.Produces) != 2 {
@@ -40,8 +40,8 @@ func TestUpFromEmptyThenNoChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("plan from empty: %d API calls; up: %d API calls (%d mutations, %d Digest challenges)\n%s", planCalls, e.srv.Total(), e.srv.Mutations(), e.srv.Challenges(), e.srv.CountSummary())
-	if planCalls != 1 || e.srv.Mutations() != 7 {
-		t.Errorf("plan from empty: %d calls (want 1); up: %d mutations (want 7: project, cluster, schedule, user, 3 entries)",
+	if planCalls != 1 || e.srv.Mutations() != 10 {
+		t.Errorf("plan from empty: %d calls (want 1); up: %d mutations (want 10: project, cluster, schedule, user, 3 entries, 3 alert configurations)",
 			planCalls, e.srv.Mutations())
 	}
 
@@ -92,8 +92,8 @@ func TestUpFromEmptyThenNoChanges(t *testing.T) {
 			t.Errorf("second plan: %s %s %+v", c.Action, c.Address, c.Fields)
 		}
 	}
-	if n := e.srv.Total(); n != 5 {
-		t.Errorf("plan of an existing stack: %d API calls, want 5\n%s", n, e.srv.CountSummary())
+	if n := e.srv.Total(); n != 6 {
+		t.Errorf("plan of an existing stack: %d API calls, want 6\n%s", n, e.srv.CountSummary())
 	}
 	if v, ok := next.Get(provider.OutMongoURI); !ok || v.(plan.Sensitive).Reveal() != s.Reveal() {
 		t.Errorf("the unchanged connection string must be published while planning")
@@ -236,8 +236,8 @@ func TestDownRefusesProtectedClusterWithoutForce(t *testing.T) {
 	if pr := find(changes, atlas.KindProject); pr.Action != plan.NoOp {
 		t.Fatalf("project holding a protected cluster: %s", pr.Action)
 	}
-	if got := actions(changes); got["delete"] != 4 {
-		t.Fatalf("down without --force deletes the user and access list only: %v", got)
+	if got := actions(changes); got["delete"] != 7 {
+		t.Fatalf("down without --force deletes the user, access list and alert configurations only: %v", got)
 	}
 	if err := apply(t, p, changes, out); err != nil {
 		t.Fatal(err)
@@ -345,7 +345,7 @@ func TestOfflineDesiredAndLayoutErrorsBeforeAnyCall(t *testing.T) {
 	st := guideStack()
 	p := atlas.New(st, nil, atlas.Config{})
 	res, err := p.Desired(context.Background(), provider.NewOutputs())
-	if err != nil || len(res) != 7 {
+	if err != nil || len(res) != 10 {
 		t.Fatalf("offline desired: %d %v", len(res), err)
 	}
 	e := newEnv(t)

@@ -23,9 +23,10 @@ const pageSize = 500
 
 // Read returns the live project, the stack's cluster (and any other
 // cluster tagged with the stack), its backup schedule, the stack's database
-// users and access-list entries. It costs five API calls on an existing
-// stack and two rounds of them: the project by name, then its clusters,
-// the backup schedule, users and access list at once (see contents).
+// users, access-list entries and alert configurations. It costs six API
+// calls on an existing stack and two rounds of them: the project by name,
+// then its clusters, the backup schedule, users, access list and alert
+// configurations at once (see contents).
 //
 // Ownership: a project or cluster of the spec's name without the stack's
 // tags is returned Unowned (a conflict, or an adoption with --adopt), unless
@@ -116,6 +117,7 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 		out = append(out, provider.Resource{Address: p.addr(KindAccessEntry, e.GetCidrBlock()), ID: e.GetCidrBlock(),
 			Doc: doc, DependsOn: []plan.Address{projAddr}, Fingerprint: fingerprint("", doc)})
 	}
+	out = append(out, p.readAlerts(live.alerts, projAddr)...)
 	sort.Strings(foreign)
 	out[0].Foreign = foreign
 	return out, nil
@@ -169,6 +171,7 @@ type projectContents struct {
 	clusters []admin.ClusterDescription20240805
 	users    []admin.CloudDatabaseUser
 	entries  []admin.NetworkPermissionEntry
+	alerts   []admin.GroupAlertsConfig
 	// The backup schedule of the spec's cluster, read (scheduleRead) when
 	// the spec wants backups; its error is judged once the cluster is known.
 	schedule     *admin.DiskBackupSnapshotSchedule20240805
@@ -208,6 +211,10 @@ func (p *Provider) contents(ctx context.Context, gid string) (*projectContents, 
 	})
 	g.Go(func() (err error) {
 		c.entries, err = p.listAccess(gctx, gid)
+		return err
+	})
+	g.Go(func() (err error) {
+		c.alerts, err = p.listAlerts(gctx, gid)
 		return err
 	})
 	if err := g.Wait(); err != nil {

@@ -200,6 +200,7 @@ func TestWriteFaultsConverge(t *testing.T) {
 		"POST /groups/{groupId}/clusters":      1,
 		"POST /groups/{groupId}/databaseUsers": 1, // 503 after it was made: found, then updated
 		"POST /groups/{groupId}/accessList":    4, // three entries: one lost (found), one refused (resent)
+		"POST /groups/{groupId}/alertConfigs":  3,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("creates sent (-want +got):\n%s", diff)

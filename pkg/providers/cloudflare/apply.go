@@ -59,6 +59,8 @@ func (p *Provider) Apply(ctx context.Context, c plan.Change, out provider.Output
 		err = p.lbRefusal(p.applyLB(ctx, zoneID, c, doc))
 	case KindOriginCert:
 		err = p.applyCert(ctx, zoneID, c, doc, out)
+	case KindAlertPolicy:
+		err = p.applyAlertPolicy(ctx, c, doc)
 	default:
 		err = fmt.Errorf("unknown kind %s", c.Address.Kind)
 	}
@@ -91,6 +93,8 @@ func (p *Provider) Delete(ctx context.Context, c plan.Change) error {
 		path = "zones/" + zoneID + "/load_balancers/" + c.ID
 	case KindOriginCert:
 		path = "certificates/" + c.ID
+	case KindAlertPolicy:
+		path = p.policiesPath() + "/" + c.ID
 	default:
 		err = fmt.Errorf("unknown kind %s", c.Address.Kind)
 	}

@@ -17,9 +17,10 @@ import (
 
 // PlanCalls is the number of Cloudflare API calls a plan of the guide's
 // three-region stack makes against a populated zone: zone lookup, DNS
-// records, 11 zone settings, 3 ruleset phases, monitors, pools, load
-// balancers and Origin CA certificates. A regression fails here.
-const PlanCalls = 20
+// records, 11 zone settings, 3 ruleset phases, monitors, pools,
+// load balancers, Origin CA certificates and notification policies. A
+// regression fails here.
+const PlanCalls = 21
 
 func TestPlanCallCountOfPopulatedZone(t *testing.T) {
 	e := newEnv(t, cfemu.Pro)
@@ -32,12 +33,13 @@ func TestPlanCallCountOfPopulatedZone(t *testing.T) {
 	zid := e.emu.ZoneID(testZone)
 	acct := "/client/v4/accounts/" + cfemu.DefaultAccount + "/load_balancers/"
 	want := map[string]int{
-		"GET /client/v4/zones":                            1,
-		"GET /client/v4/zones/" + zid + "/dns_records":    1,
-		"GET " + acct + "monitors":                        1,
-		"GET " + acct + "pools":                           1,
-		"GET /client/v4/zones/" + zid + "/load_balancers": 1,
-		"GET /client/v4/certificates":                     1,
+		"GET /client/v4/zones":                                                      1,
+		"GET /client/v4/zones/" + zid + "/dns_records":                              1,
+		"GET " + acct + "monitors":                                                  1,
+		"GET " + acct + "pools":                                                     1,
+		"GET /client/v4/zones/" + zid + "/load_balancers":                           1,
+		"GET /client/v4/certificates":                                               1,
+		"GET /client/v4/accounts/" + cfemu.DefaultAccount + "/alerting/v3/policies": 1,
 	}
 	for _, s := range settingIDs {
 		want["GET /client/v4/zones/"+zid+"/settings/"+s] = 1

@@ -60,6 +60,7 @@ func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.R
 	if p.lbEnabled() {
 		out = append(out, p.desiredLB(in)...)
 	}
+	out = append(out, p.desiredAlertPolicy()...)
 	if spec.On(p.cf.OriginCert.Enabled) {
 		out = append(out, p.desiredCert())
 		p.mu.Lock()

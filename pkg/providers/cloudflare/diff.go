@@ -187,7 +187,7 @@ func (p *Provider) orderDeletes(changes []plan.Change) {
 			if lb != nil && (lb.Action == plan.Update || lb.Action == plan.Replace) {
 				c.DependsOn = appendNew(c.DependsOn, lb.Address)
 			}
-		case KindLB:
+		case KindLB, KindAlertPolicy:
 			c.DependsOn = appendNew(c.DependsOn, pools...)
 		case KindDNSRecord:
 			if lb != nil {

@@ -44,8 +44,8 @@ func TestOverlappingRunsHealInOneUp(t *testing.T) {
 	if n := count(changes, plan.Replace); n != 0 {
 		t.Errorf("replaces = %d, want none: %v", n, pending(changes))
 	}
-	if n := count(changes, plan.Delete); n != 1+len(ingress)+1 {
-		t.Errorf("deletes = %d, want a monitor, a pool per region and a certificate: %v", n, pending(changes))
+	if n := count(changes, plan.Delete); n != 1+len(ingress)+1+1 {
+		t.Errorf("deletes = %d, want a monitor, a pool per region, a certificate and a notification policy: %v", n, pending(changes))
 	}
 	for _, c := range changes {
 		if c.Action != plan.Delete {

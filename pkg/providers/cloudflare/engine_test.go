@@ -90,6 +90,9 @@ func TestExampleGlobalThroughTheEngine(t *testing.T) {
 	}
 
 	run(provider.Options{}, true)
+	if n := len(emu.Policies(st.Spec.Cloudflare.AccountID)); n != 1 {
+		t.Errorf("%d notification policies after up, want the pool-health one", n)
+	}
 	pl, calls := run(provider.Options{}, false)
 	if pl.Plan.HasChanges() {
 		t.Errorf("plan after up has changes: %v", pending(pl.Plan.Changes))
@@ -100,7 +103,7 @@ func TestExampleGlobalThroughTheEngine(t *testing.T) {
 	t.Logf("plan of examples/global.yaml against a populated zone: %d Cloudflare API calls", calls)
 
 	run(provider.Options{Destroy: true}, true)
-	if n := len(emu.Pools()) + len(emu.Monitors()) + len(emu.LoadBalancers(st.Spec.Cloudflare.Zone)) + len(emu.Records(st.Spec.Cloudflare.Zone)) + emu.CertificateCount(); n != 0 {
+	if n := len(emu.Pools()) + len(emu.Monitors()) + len(emu.LoadBalancers(st.Spec.Cloudflare.Zone)) + len(emu.Records(st.Spec.Cloudflare.Zone)) + emu.CertificateCount() + len(emu.Policies(st.Spec.Cloudflare.AccountID)); n != 0 {
 		t.Errorf("%d objects left after down", n)
 	}
 }

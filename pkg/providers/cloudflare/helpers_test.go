@@ -30,6 +30,7 @@ func globalStack() *spec.Stack {
 				{Name: "eu-west", GeoRegions: []string{"WEU", "EEU", "ME", "NAF", "SAF"}},
 				{Name: "asia-pacific", GeoRegions: []string{"NEAS", "SEAS", "SAS", "OC"}},
 			},
+			Monitoring: spec.StackMonitoring{Alerting: spec.Alerting{Emails: []string{"oncall@nekodefense.example"}}},
 		}}
 	st.ApplyDefaults()
 	return st
@@ -123,7 +124,7 @@ func (e *testEnv) mustPlan(opts provider.Options) (*Provider, []plan.Change, pro
 }
 
 // applyOrder: creates and updates in dependency order, deletes in reverse.
-var applyOrder = map[string]int{KindMonitor: 0, KindPool: 1, KindLB: 2, KindDNSRecord: 3, KindZoneSetting: 4, KindRule: 5, KindOriginCert: 6}
+var applyOrder = map[string]int{KindMonitor: 0, KindPool: 1, KindLB: 2, KindDNSRecord: 3, KindZoneSetting: 4, KindRule: 5, KindOriginCert: 6, KindAlertPolicy: 7}
 
 var settingOrder = map[string]int{"ssl_automatic_mode": -2, "ssl": -1}
 

@@ -23,6 +23,7 @@ func TestUpFromEmptyThenNoChanges(t *testing.T) {
 		"create cloudflare[account/" + cfemu.DefaultAccount + "].pool[\"asia-pacific\"]",
 		"create cloudflare[account/" + cfemu.DefaultAccount + "].pool[\"eu-west\"]",
 		"create cloudflare[account/" + cfemu.DefaultAccount + "].pool[\"us-east\"]",
+		"create cloudflare[account/" + cfemu.DefaultAccount + "].notification_policy[\"pool-health\"]",
 		`create cloudflare[zone/nekodefense.example].dns_record["www.api.nekodefense.example"]`,
 		`create cloudflare[zone/nekodefense.example].load_balancer["api.nekodefense.example"]`,
 		`create cloudflare[zone/nekodefense.example].origin_certificate["api.nekodefense.example"]`,

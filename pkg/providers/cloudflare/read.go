@@ -51,7 +51,7 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 
 	// The steps write disjoint parts of st and run at once.
 	steps := []func(context.Context, *liveState) ([]provider.Resource, error){
-		p.readDNS, p.readSettings, p.readRules, p.readCert,
+		p.readDNS, p.readSettings, p.readRules, p.readCert, p.readAlertPolicies,
 		func(ctx context.Context, st *liveState) ([]provider.Resource, error) {
 			return p.readLB(ctx, st, &lists)
 		},
@@ -69,6 +69,7 @@ func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Res
 	for _, rs := range results {
 		out = append(out, rs...)
 	}
+	p.settleAlertPolicies(out, &st)
 	p.mu.Lock()
 	p.state = st
 	p.mu.Unlock()
