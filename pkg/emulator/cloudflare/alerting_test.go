@@ -33,7 +33,7 @@ func TestPolicyThroughTheSDK(t *testing.T) {
 		AlertType:   cf.F(alerting.PolicyNewParamsAlertTypeLoadBalancingHealthAlert),
 		Enabled:     cf.F(true),
 		Description: cf.F("managed by nekoctl; stack=x"),
-		Mechanisms: cf.F(alerting.MechanismParam{Email: cf.F([]alerting.MechanismEmailParam{{ID: cf.F("oncall@example.com")}})}),
+		Mechanisms:  cf.F(alerting.MechanismParam{Email: cf.F([]alerting.MechanismEmailParam{{ID: cf.F("oncall@example.com")}})}),
 		Filters: cf.F(alerting.PolicyFilterParam{PoolID: cf.F([]string{poolID}),
 			NewHealth: cf.F([]string{"Unhealthy", "Healthy"}), EventSource: cf.F([]string{"pool"})}),
 	})
