@@ -36,7 +36,22 @@ func (f *Factory) Engine(ctx context.Context, st *spec.Stack, o RunOptions, even
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Engine{Providers: providers, Events: events, Now: f.Now, Parallelism: o.Parallelism}, nil
+	return &engine.Engine{Providers: providers, Events: events, Now: f.Now, Parallelism: o.Parallelism,
+		Rollout: Rollout(st)}, nil
+}
+
+// Rollout is the spec's staged rollout as the engine runs it.
+func Rollout(st *spec.Stack) *engine.Rollout {
+	r := st.Spec.Rollout
+	out := &engine.Rollout{RollBack: r.OnFailure != spec.OnFailureStop}
+	for _, w := range r.Waves {
+		ew := engine.Wave{Regions: w.Regions}
+		if w.Bake != nil {
+			ew.Bake = w.Bake.Duration
+		}
+		out.Waves = append(out.Waves, ew)
+	}
+	return out
 }
 
 // EventSink picks the event printer: JSON lines with -o json, else plain lines.

@@ -26,6 +26,9 @@ type Outcome struct {
 // Result is the outcome of every change of an apply, in plan order.
 type Result struct {
 	Outcomes []Outcome
+	// RolledBack are the regions of a failed rollout wave put back on
+	// their recorded revision.
+	RolledBack []RolledBack
 }
 
 // Failed returns the changes that failed (not those skipped because of them).
@@ -71,7 +74,7 @@ func (e *Engine) Apply(ctx context.Context, pl *Planned) (*Result, error) {
 		status[a], errs[a] = t, err
 	}
 	results := g.Walk(e.parallelism(), func(c *plan.Change) error {
-		t, err := e.applyOne(ctx, *c, pl.Outputs)
+		t, err := e.applyOne(ctx, pl.Plan, *c, pl.Outputs)
 		record(c.Address, t, err)
 		if t != event.Succeeded {
 			return err
@@ -104,6 +107,10 @@ func (e *Engine) Apply(ctx context.Context, pl *Planned) (*Result, error) {
 	if n := len(res.Interrupted()); n > 0 {
 		err = errors.Join(err, fmt.Errorf("%w: %d change(s) not made", ErrInterrupted, n))
 	}
+	res.RolledBack = e.rollBackFailed(ctx, pl.Plan, res)
+	if rerr := rollbackError(res.RolledBack); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
 	return res, err
 }
 
@@ -120,7 +127,7 @@ func (e *Engine) stopping(ctx context.Context) bool {
 	}
 }
 
-func (e *Engine) applyOne(ctx context.Context, c plan.Change, out provider.Outputs) (event.Type, error) {
+func (e *Engine) applyOne(ctx context.Context, p *plan.Plan, c plan.Change, out provider.Outputs) (event.Type, error) {
 	pr := e.providerFor(c.Address)
 	if pr == nil {
 		return event.Failed, fmt.Errorf("%s: no provider for this address", c.Address)
@@ -136,6 +143,9 @@ func (e *Engine) applyOne(ctx context.Context, c plan.Change, out provider.Outpu
 		err = pr.Delete(ctx, c)
 	} else {
 		err = pr.Apply(ctx, c, out)
+	}
+	if err == nil {
+		err = e.waveGate(ctx, p, c)
 	}
 	elapsed := e.now().Sub(start)
 	if err != nil && ctx.Err() != nil {
@@ -191,6 +201,7 @@ func Graph(p *plan.Plan) (*graph.Graph[*plan.Change], error) {
 			g.Connect(n, d)
 		}
 	}
+	connectWaves(g, p, byAddr)
 	if cyc := g.Cycle(); cyc != nil {
 		names := make([]string, len(cyc))
 		for i, c := range cyc {

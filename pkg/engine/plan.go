@@ -25,6 +25,8 @@ type Engine struct {
 	Parallelism int
 	// Stop, when closed, lets the changes in flight finish and starts no more.
 	Stop <-chan struct{}
+	// Rollout, when set, stages the workload's changes in waves (waves.go).
+	Rollout *Rollout
 }
 
 // Planned is a plan with the outputs learned while reading, which apply continues from.
@@ -94,6 +96,9 @@ func (e *Engine) Plan(ctx context.Context, stack string, opts provider.Options) 
 		}
 	}
 	p.Sort()
+	if e.Rollout != nil && !opts.Destroy {
+		p.Rollout = e.Rollout.describe(p)
+	}
 	return &Planned{Plan: p, Outputs: out}
 }
 

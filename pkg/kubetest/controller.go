@@ -34,6 +34,10 @@ type Rollout struct {
 	// PodReadyAfter after it was created; the status counts ready pods.
 	Pods          bool
 	PodReadyAfter time.Duration
+	// Image, when set, limits the mode to pod templates that run this
+	// image: any other image rolls out at once, as a bad release fails
+	// while the previous one is healthy again after a rollback.
+	Image string
 }
 
 // Healthy rolls out at once.
@@ -140,6 +144,9 @@ func (c *Controller) deployment(ctx context.Context, region string, cs kubernete
 		return
 	}
 	m := c.mode(region, "Deployment", d.Namespace, d.Name)
+	if m.Image != "" && !usesImage(d.Spec.Template.Spec, m.Image) {
+		m = Healthy
+	}
 	replicas := int32(1)
 	if d.Spec.Replicas != nil {
 		replicas = *d.Spec.Replicas
@@ -389,4 +396,14 @@ func (c *Controller) hadPod(key string, set bool) bool {
 	had := c.pods[key]
 	c.pods[key] = set
 	return had
+}
+
+// usesImage reports whether any container of the pod spec runs image.
+func usesImage(spec corev1.PodSpec, image string) bool {
+	for _, c := range spec.Containers {
+		if c.Image == image {
+			return true
+		}
+	}
+	return false
 }

@@ -117,6 +117,8 @@ type Plan struct {
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
 	// Selection is set on a partial plan: what it was limited to.
 	Selection *Selection `json:"selection,omitempty"`
+	// Rollout stages the workload changes region by region.
+	Rollout *Rollout `json:"rollout,omitempty"`
 }
 
 // Partial reports whether the plan holds only a selection of the changes.

@@ -70,7 +70,10 @@ func Check(f *File, fresh *plan.Plan) (*plan.Plan, error) {
 	for _, c := range fresh.Changes {
 		byAddr[c.Address] = c
 	}
-	out := &plan.Plan{Stack: f.Plan.Stack, Changes: make([]plan.Change, 0, len(f.Plan.Changes)), Selection: f.Plan.Selection}
+	// The saved plan's selection and rollout waves stay as shown; the spec,
+	// which the waves come from, is the same.
+	out := &plan.Plan{Stack: f.Plan.Stack, Changes: make([]plan.Change, 0, len(f.Plan.Changes)),
+		Selection: f.Plan.Selection, Rollout: f.Plan.Rollout}
 	var probs []Problem
 	for _, s := range f.Plan.Changes {
 		c, ok := byAddr[s.Address]

@@ -19,6 +19,8 @@ type jsonPlan struct {
 	Diagnostics    []plan.Diagnostic `json:"diagnostics"`
 	// Selection is set on a partial plan (--region, --target, --exclude).
 	Selection *plan.Selection `json:"selection,omitempty"`
+	// Rollout stages the workload changes region by region.
+	Rollout *plan.Rollout `json:"rollout,omitempty"`
 }
 
 type jsonSummary struct {
@@ -55,6 +57,7 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 		Changes:     make([]jsonChange, 0, len(p.Changes)),
 		Diagnostics: p.Diagnostics,
 		Selection:   p.Selection,
+		Rollout:     p.Rollout,
 	}
 	out.Summary.Partial = p.Partial()
 	if out.Diagnostics == nil {

@@ -40,6 +40,7 @@ func PlanMarkdown(w io.Writer, p *plan.Plan, o MarkdownOptions) error {
 		fmt.Fprintf(&head, "No changes. Stack `%s` matches the spec.\n\n", p.Stack)
 	}
 	fmt.Fprintf(&head, "**%s**\n", SummaryLine(p))
+	head.WriteString(rolloutMarkdown(p))
 	for _, d := range p.Diagnostics {
 		kind := "WARNING"
 		if d.Severity == plan.SeverityError {

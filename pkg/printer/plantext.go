@@ -50,6 +50,7 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		}
 		pw.change(c, o)
 	}
+	pw.rollout(p)
 	for _, d := range p.Diagnostics {
 		pw.line("")
 		pw.line("%s: %s", pw.paint(severityColor(d.Severity), strings.ToUpper(d.Severity[:1])+d.Severity[1:]), d.Message)

@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
 )
@@ -125,3 +126,23 @@ type Health struct {
 	Healthy bool         `json:"healthy"`
 	Detail  string       `json:"detail,omitempty"`
 }
+
+// RollBacker is implemented by providers that run the workload (one
+// Kubernetes region): before changing a healthy Deployment they record its
+// revision (image and pod template), and can return to it.
+type RollBacker interface {
+	// RolloutHealthy reports, after a rollout, whether the region serves:
+	// the health path through its public address when that is reachable.
+	RolloutHealthy(ctx context.Context) error
+	// PlanRollback is the change RollBack would make: an update from the
+	// live revision to the recorded one, or a no-op when they match. It
+	// fails when no revision is recorded.
+	PlanRollback(ctx context.Context) (plan.Change, error)
+	// RollBack returns the workload to the recorded revision and waits for
+	// its rollout; c is the change PlanRollback planned.
+	RollBack(ctx context.Context, c plan.Change) error
+}
+
+// ErrNoRevision is wrapped by PlanRollback when there is nothing to roll
+// back to.
+var ErrNoRevision = errors.New("no previous revision recorded (nekoctl records one before it changes a healthy Deployment)")

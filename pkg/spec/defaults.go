@@ -47,6 +47,7 @@ func (st *Stack) ApplyDefaults() {
 	s.Workload.applyDefaults()
 	s.Monitoring.Alerting.applyDefaults()
 	s.Monitoring.applyDefaults()
+	s.Rollout.applyDefaults(s)
 }
 
 func (c *Cloudflare) applyDefaults(s *Spec) {

@@ -38,6 +38,8 @@ type Spec struct {
 	Workload   Workload   `json:"workload,omitempty"`
 	// Monitoring is how the stack is watched and who is paged.
 	Monitoring StackMonitoring `json:"monitoring,omitempty"`
+	// Rollout stages workload changes region by region.
+	Rollout Rollout `json:"rollout,omitempty"`
 }
 
 // Cloudflare configures the zone, its edge rules and load balancing.

@@ -38,6 +38,7 @@ func Validate(st *Stack, pos Positions) Diagnostics {
 	v.workload()
 	v.alerting()
 	v.monitoring()
+	v.rollout()
 	return v.diags
 }
 

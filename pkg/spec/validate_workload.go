@@ -15,7 +15,7 @@ var (
 	dnsSubdomainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
 	imageRE        = regexp.MustCompile(`^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
 	// reservedEnv are set by nekoctl from the stack; the spec cannot override them.
-	reservedEnv = []string{"MONGODB_URI", "REDIS_ADDR", "REDIS_PASSWORD", "JWT_SECRET"}
+	reservedEnv = []string{"MONGODB_URI", "REDIS_ADDR", "REDIS_PASSWORD", "JWT_SECRET", "JWT_KEYS", "JWT_KEYS_FILE"}
 )
 
 func (v *validator) workload() {

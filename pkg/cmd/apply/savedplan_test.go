@@ -15,6 +15,7 @@ import (
 
 	"github.com/neko-defense/nekoctl/pkg/cmd/output"
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
+	"github.com/neko-defense/nekoctl/pkg/cmd/rollback"
 	"github.com/neko-defense/nekoctl/pkg/cmd/show"
 	plans "github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/planfile"
@@ -27,7 +28,8 @@ func (w *world) cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	f, out, errOut := w.factory()
 	root := &cobra.Command{Use: "nekoctl", SilenceErrors: true, SilenceUsage: true}
-	root.AddCommand(plan.NewCmdPlan(f, nil), NewCmdUp(f, nil), NewCmdDown(f, nil), show.NewCmdShow(f, nil), output.NewCmdOutput(f, nil))
+	root.AddCommand(plan.NewCmdPlan(f, nil), NewCmdUp(f, nil), NewCmdDown(f, nil), show.NewCmdShow(f, nil), output.NewCmdOutput(f, nil),
+		rollback.NewCmdRollback(f, nil))
 	root.SetArgs(plan.NormalizeOutFlag(args))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

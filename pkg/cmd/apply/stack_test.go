@@ -146,6 +146,8 @@ func TestWholeStackJourney(t *testing.T) {
 		}
 	}
 
+	rolloutAndRollBack(t, w)
+
 	if n := len(w.cf.Pools()); n != 3 {
 		t.Errorf("pools = %d, want 3", n)
 	}
@@ -272,4 +274,44 @@ func firstLine(err error) string {
 	}
 	line, _, _ := strings.Cut(err.Error(), "\n")
 	return line
+}
+
+// rolloutAndRollBack rolls a new image out wave by wave, then takes one
+// region back to the image it ran before with `nekoctl rollback`.
+func rolloutAndRollBack(t *testing.T, w *world) {
+	t.Helper()
+	src, err := os.ReadFile(w.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := "neko-defense/nekoctl:1.0.0@sha256:" + strings.Repeat("ab", 32)
+	after := "neko-defense/nekoctl:1.0.1@sha256:" + strings.Repeat("cd", 32)
+	if err := os.WriteFile(w.spec, []byte(strings.Replace(string(src), before, after, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.run(t, "up", nil)
+	if err != nil {
+		t.Fatalf("up of a new image: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Rollout of the workload in 3 wave(s)") || !strings.Contains(out, "wave 1: eu-west") {
+		t.Errorf("the plan of a new image shows no waves:\n%s", out)
+	}
+	out, err = w.cli(t, "rollback", "-f", w.spec, "--region", "eu-west", "--yes")
+	if err != nil {
+		t.Fatalf("rollback: %v\n%s", err, out)
+	}
+	for _, want := range []string{"roll back to the revision recorded before the last change (" + before + ")", "Rolled back 1 region(s), 0 failed."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rollback output lacks %q:\n%s", want, out)
+		}
+	}
+	for r, want := range map[string]string{"eu-west": before, "us-east": after} {
+		d, err := w.kube.Clientset(r).AppsV1().Deployments("neko-defense").Get(context.Background(), kubernetes.AppName, corev1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Spec.Template.Spec.Containers[0].Image; got != want {
+			t.Errorf("%s runs %s, want %s", r, got, want)
+		}
+	}
 }

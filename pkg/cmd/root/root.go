@@ -18,6 +18,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmd/recovery"
 	"github.com/neko-defense/nekoctl/pkg/cmd/render"
+	"github.com/neko-defense/nekoctl/pkg/cmd/rollback"
 	"github.com/neko-defense/nekoctl/pkg/cmd/schema"
 	"github.com/neko-defense/nekoctl/pkg/cmd/serve"
 	"github.com/neko-defense/nekoctl/pkg/cmd/show"
@@ -67,6 +68,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		recovery.NewCmdFailover(f, nil),
 		recovery.NewCmdDrill(f, nil),
 		recovery.NewCmdRestore(f, nil),
+		rollback.NewCmdRollback(f, nil),
 		render.NewCmdRender(f, nil),
 		schema.NewCmdSchema(f, nil),
 		versioncmd.NewCmdVersion(f, nil),

@@ -97,6 +97,11 @@ func (p *Provider) apply(ctx context.Context, c plan.Change, out provider.Output
 			return fmt.Errorf("%s: not applied: %w", c.Address, err)
 		}
 	}
+	if gvk.Kind == "Deployment" && c.Action != plan.Create {
+		if err := p.recordRevision(ctx, existing); err != nil {
+			return fmt.Errorf("%s: not applied: %w", c.Address, err)
+		}
+	}
 	if c.Action == plan.Replace && existing != nil {
 		if err := p.deleteAndWait(ctx, existing, m.Resource); err != nil {
 			return fmt.Errorf("%s: replacing: %w", c.Address, err)

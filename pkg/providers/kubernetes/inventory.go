@@ -273,6 +273,7 @@ func liveDoc(u *unstructured.Unstructured) plan.Document {
 	}
 	if ann, ok := md["annotations"].(map[string]any); ok {
 		delete(ann, "deployment.kubernetes.io/revision")
+		delete(ann, AnnotationPreviousRevision)
 		if len(ann) == 0 {
 			delete(md, "annotations")
 		}
