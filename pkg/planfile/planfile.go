@@ -49,17 +49,19 @@ type Options struct {
 	Adopt            bool `json:"adopt"`
 	RotateDBPassword bool `json:"rotate_db_password"`
 	DeleteBackups    bool `json:"delete_backups,omitempty"`
+	RotateJWTKey     bool `json:"rotate_jwt_key,omitempty"`
 }
 
 // NewOptions keeps the choices of a run that a saved plan depends on.
 func NewOptions(o provider.Options) Options {
-	return Options{Destroy: o.Destroy, Force: o.Force, Adopt: o.Adopt, RotateDBPassword: o.RotateDBPassword, DeleteBackups: o.DeleteBackups}
+	return Options{Destroy: o.Destroy, Force: o.Force, Adopt: o.Adopt, RotateDBPassword: o.RotateDBPassword, DeleteBackups: o.DeleteBackups,
+		RotateJWTKey: o.RotateJWTKey}
 }
 
 // Provider returns the provider options to plan with again.
 func (o Options) Provider() provider.Options {
 	return provider.Options{Destroy: o.Destroy, Force: o.Force, Adopt: o.Adopt, RotateDBPassword: o.RotateDBPassword,
-		DeleteBackups: o.DeleteBackups}
+		DeleteBackups: o.DeleteBackups, RotateJWTKey: o.RotateJWTKey}
 }
 
 // SpecDigest is the SHA-256 of the validated stack's JSON encoding.

@@ -83,6 +83,9 @@ type Options struct {
 	Force bool
 	// RotateDBPassword asks for a new database password.
 	RotateDBPassword bool
+	// RotateJWTKey asks for a new current JWT signing key; the previous
+	// ones keep verifying for one token lifetime.
+	RotateJWTKey bool
 	// Offline plans without reading live state: everything is a create.
 	Offline bool
 	// Adopt plans unowned objects of the desired identity as plan.Adopt

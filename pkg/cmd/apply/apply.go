@@ -69,6 +69,7 @@ func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command
 	cmdutil.AddLockFlags(cmd, &opts.Lock)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when not on a terminal)")
 	cmd.Flags().BoolVar(&opts.Provider.RotateDBPassword, "rotate-db-password", false, "generate a new database password and roll it out to every region")
+	cmd.Flags().BoolVar(&opts.Provider.RotateJWTKey, "rotate-jwt-key", false, "make a new JWT signing key current in every region; the previous one verifies for one token lifetime")
 	cmd.Flags().BoolVar(&opts.Provider.Adopt, "adopt", false, "take over live objects that have the stack's identity but no ownership marker")
 	return cmd
 }

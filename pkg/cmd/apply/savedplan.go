@@ -15,7 +15,7 @@ import (
 )
 
 // planFlags are the planning choices a saved plan has already made.
-var planFlags = append([]string{"rotate-db-password", "adopt", "force", "delete-backups"}, cmdutil.SelectionFlags...)
+var planFlags = append([]string{"rotate-db-password", "rotate-jwt-key", "adopt", "force", "delete-backups"}, cmdutil.SelectionFlags...)
 
 // usePlanFile reads the saved plan `up FILE` applies. The plan's own
 // options replace the planning flags, and its spec path is read unless -f

@@ -50,6 +50,7 @@ func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 		t.Cloudflare.Now, t.Cloudflare.Events = f.Now, events
 		t.Atlas.Now, t.Atlas.Events = f.Now, events
 		t.Kubernetes.Now, t.Kubernetes.Events = f.Now, events
+		t.Kubernetes.RotateJWTKey = opts.RotateJWTKey
 		atl, err := atlas.Build(ctx, st, opts, f.Getenv, hc, t.Atlas)
 		if err != nil {
 			errs = append(errs, err)

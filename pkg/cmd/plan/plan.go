@@ -82,6 +82,7 @@ func NewCmdPlan(f *cmdutil.Factory, runF func(*PlanOptions) error) *cobra.Comman
 	fl.BoolVar(&opts.Provider.Force, "force", false, "with --destroy: include protected resources")
 	fl.BoolVar(&opts.Provider.DeleteBackups, "delete-backups", false, "with --destroy: delete the Atlas cluster's backup snapshots with it")
 	fl.BoolVar(&opts.Provider.RotateDBPassword, "rotate-db-password", false, "plan a new database password")
+	fl.BoolVar(&opts.Provider.RotateJWTKey, "rotate-jwt-key", false, "plan a new current JWT signing key")
 	fl.BoolVar(&opts.Provider.Adopt, "adopt", false, "plan to take over live objects that have the stack's identity but no ownership marker")
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 1 on error, 2 when changes are present")
 	fl.BoolVar(&opts.ShowUnchanged, "show-unchanged", false, "list resources that need no change too")

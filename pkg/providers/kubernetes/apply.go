@@ -176,6 +176,20 @@ func (p *Provider) resolveUnknown(ctx context.Context, addr plan.Address, existi
 				}
 			}
 		}
+		if strings.HasPrefix(u.From, StackSecretKey("")) {
+			if !p.isPrimary() {
+				return nil, fmt.Errorf("%s: %s needs the stack's shared %s, which the primary region's Secret settles (apply it first)",
+					addr, pathString(path), strings.TrimPrefix(u.From, StackSecretKey("")))
+			}
+			v, err := p.generateShared(u.From, out)
+			if err != nil {
+				return nil, err
+			}
+			if out != nil {
+				out.Set(u.From, v)
+			}
+			return v, nil
+		}
 		if u.Changes {
 			return nil, fmt.Errorf("%s: %s needs the new value of %s, which is not known yet (apply the change that produces it first)",
 				addr, pathString(path), u.From)

@@ -13,7 +13,8 @@ import (
 // provider has applied); generated secrets are plan.Unknown and resolved at
 // apply time, keeping the live value when there is one.
 func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.Resource, error) {
-	docs, err := objects(p.st, p.region, in)
+	kp := keyPolicy{Now: p.opts.Now().UTC(), Rotate: p.opts.RotateJWTKey}
+	docs, err := objects(p.st, p.region, in, kp)
 	if err != nil {
 		return nil, p.wrap(err)
 	}
@@ -30,6 +31,13 @@ func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.R
 			r.DependsOn = append(r.DependsOn, nsAddr)
 		}
 		switch kind {
+		case "Secret":
+			if name == authSecret && p.isPrimary() {
+				// The other regions' auth Secrets wait for the values this
+				// one settles.
+				r.Produces = []string{StackSecretKey(keyJWTKeys), StackSecretKey(keyAdminPassword)}
+				_, _, r.Notes = sharedValues(p.st, in, kp)
+			}
 		case "Deployment":
 			r.DependsOn = append(r.DependsOn,
 				p.address("ServiceAccount", ns, AppName), p.address("ConfigMap", ns, AppName+"-config"),

@@ -57,6 +57,9 @@ type Config struct {
 	DiscoveryCacheDir string
 	// MaxInFlight caps the requests one region sends at once (default 16).
 	MaxInFlight int
+	// RotateJWTKey makes a new JWT signing key current; the previous keys
+	// verify for one token lifetime (`up --rotate-jwt-key`).
+	RotateJWTKey bool
 }
 
 // Provider manages one region's objects.

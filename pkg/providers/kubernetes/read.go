@@ -158,6 +158,9 @@ func (p *Provider) Read(ctx context.Context, out provider.Outputs) ([]provider.R
 func (p *Provider) publish(res []provider.Resource, snap *snapshot, out provider.Outputs) {
 	ns := p.st.Spec.Workload.Namespace
 	for _, r := range res {
+		if r.Address.Kind == "Deployment" && r.Address.Name == ns+"/"+AppName && !r.Unowned {
+			out.Set(deployedKey(p.region), true)
+		}
 		if r.Address.Kind != "Secret" || r.Unowned {
 			continue
 		}
@@ -165,6 +168,10 @@ func (p *Provider) publish(res []provider.Resource, snap *snapshot, out provider
 		switch r.Address.Name {
 		case ns + "/" + atlasSecret:
 			publishSecret(out, provider.OutDBPassword, data["MONGODB_PASSWORD"])
+		case ns + "/" + authSecret:
+			for _, k := range []string{keyJWTKeys, keyAdminPassword, keyLegacyJWT} {
+				publishSecret(out, foundKey(p.region, k), data[k])
+			}
 		case ns + "/" + tlsSecret:
 			// The origin key lives only here; Cloudflare keeps the
 			// certificate when the key it was issued for comes back.
@@ -360,7 +367,7 @@ type identity struct {
 // identities are the objects the spec declares in this region (rendered
 // without values from other providers: names never depend on them).
 func (p *Provider) identities() ([]identity, error) {
-	docs, err := objects(p.st, p.region, provider.NewOutputs())
+	docs, err := objects(p.st, p.region, provider.NewOutputs(), keyPolicy{})
 	if err != nil {
 		return nil, err
 	}

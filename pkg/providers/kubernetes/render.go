@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -37,8 +38,8 @@ var tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "ku
 // objects renders a region's objects as plan documents: Secret data values
 // are plain text wrapped in plan.Sensitive (or plan.Unknown when another
 // provider or apply supplies them).
-func objects(st *spec.Stack, region string, out provider.Outputs) ([]plan.Document, error) {
-	v, sl, err := buildValues(st, region, out)
+func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy) ([]plan.Document, error) {
+	v, sl, err := buildValues(st, region, out, kp)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +217,7 @@ func pathString(path []string) string {
 // admin and Redis passwords) are always left empty: apply generates them
 // once per region. out may be nil.
 func Render(st *spec.Stack, region string, out provider.Outputs) ([]byte, error) {
-	docs, err := objects(st, region, out)
+	docs, err := objects(st, region, out, keyPolicy{Now: time.Now()})
 	if err != nil {
 		return nil, err
 	}

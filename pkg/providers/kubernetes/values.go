@@ -108,7 +108,7 @@ type listener struct{ Name, Hostname string }
 // secretValues hold placeholder tokens; after the YAML is parsed each token
 // is replaced by the plan value it stands for (plan.Sensitive or plan.Unknown).
 type secretValues struct {
-	MongoURI, DBPassword, JWTSecret, AdminPassword, RedisPassword, OriginCert, OriginKey string
+	MongoURI, DBPassword, JWTKeys, AdminPassword, RedisPassword, OriginCert, OriginKey string
 	// Digest of the Secrets the API pods read, computed at apply time: when
 	// one of them changes the pods roll and pick up the new values.
 	Digest string
@@ -159,7 +159,7 @@ func sensitiveOrUnknown(out provider.Outputs, key string) any {
 	}
 }
 
-func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, slots, error) {
+func buildValues(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy) (*values, slots, error) {
 	r := st.Spec.Region(region)
 	if r == nil {
 		return nil, nil, fmt.Errorf("region %q is not in the spec", region)
@@ -229,11 +229,12 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs) (*values, 
 	}
 	v.ConfigChecksum = fmt.Sprintf("%x", h.Sum(nil))[:16]
 
+	jwtKeys, admin, _ := sharedValues(st, out, kp)
 	v.Secrets = secretValues{
 		MongoURI:      sl.add("mongo-uri", sensitiveOrUnknown(out, provider.OutMongoURI)),
 		DBPassword:    sl.add("db-password", sensitiveOrUnknown(out, provider.OutDBPassword)),
-		JWTSecret:     sl.add("jwt", plan.Unknown{From: GeneratedKey(region, authSecret, "JWT_SECRET")}),
-		AdminPassword: sl.add("admin", plan.Unknown{From: GeneratedKey(region, authSecret, "ADMIN_PASSWORD")}),
+		JWTKeys:       sl.add("jwt-keys", jwtKeys),
+		AdminPassword: sl.add("admin", admin),
 		RedisPassword: sl.add("redis", plan.Unknown{From: GeneratedKey(region, RedisName, "REDIS_PASSWORD")}),
 		OriginCert:    sl.add("origin-cert", sensitiveOrUnknown(out, provider.OutOriginCert)),
 		OriginKey:     sl.add("origin-key", sensitiveOrUnknown(out, provider.OutOriginKey)),
