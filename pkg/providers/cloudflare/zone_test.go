@@ -2,6 +2,7 @@ package cloudflare
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
 	"github.com/neko-defense/nekoctl/pkg/engine"
 	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/planfile"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 )
 
@@ -105,5 +107,30 @@ func TestPlanShowsZoneTierAndStatus(t *testing.T) {
 	want := "zone " + testZone + ": Business Website plan, status active, name servers ada.ns.cloudflare.com, bob.ns.cloudflare.com"
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("info diagnostics = %q, want [%q]", got, want)
+	}
+}
+
+// TestSavedPlanIsStaleAfterAnEditBehindItsBack: a zone setting edited in
+// the dashboard and set back to its value leaves the documents equal, yet
+// the saved plan is refused naming it, because the setting's modified_on
+// (its fingerprint) moved.
+func TestSavedPlanIsStaleAfterAnEditBehindItsBack(t *testing.T) {
+	e := newEnv(t, cfemu.Pro)
+	e.run(provider.Options{})
+	e.st.Spec.Cloudflare.Caching.Level = "basic"
+	saved := &planfile.File{Plan: e.enginePlan(provider.Options{}).Plan}
+	if _, err := planfile.Check(saved, e.enginePlan(provider.Options{}).Plan); err != nil {
+		t.Fatalf("an untouched plan is stale: %v", err)
+	}
+	zid := e.emu.ZoneID(testZone)
+	for _, v := range []string{"1.3", "1.2"} {
+		if _, err := e.emu.Seed("PATCH", "/zones/"+zid+"/settings/min_tls_version", map[string]any{"value": v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := planfile.Check(saved, e.enginePlan(provider.Options{}).Plan)
+	var stale *planfile.StaleError
+	if !errors.As(err, &stale) || len(stale.Problems) != 1 || stale.Problems[0].Address != `cloudflare[zone/nekodefense.example].zone_setting["min_tls_version"]` {
+		t.Fatalf("err = %v", err)
 	}
 }
