@@ -120,7 +120,7 @@ func TestGuideStackBuiltByHandIsAdopted(t *testing.T) {
 			t.Errorf("the refusal does not name %s:\n%v", c, err)
 		}
 	}
-	if n := writes(w.cf.Calls()); n != 0 || w.atlas.Mutations() != 0 {
+	if n := w.cf.Writes(); n != 0 || w.atlas.Mutations() != 0 {
 		t.Errorf("the refused up wrote: %d Cloudflare writes, %d Atlas mutations", n, w.atlas.Mutations())
 	}
 	if d, err := w.kube.Clientset("eu-west").AppsV1().Deployments("neko-defense").Get(context.Background(), kubernetes.AppName, metav1.GetOptions{}); err != nil ||
@@ -171,15 +171,4 @@ func TestGuideStackBuiltByHandIsAdopted(t *testing.T) {
 			t.Errorf("%s: Deployment after adopting: %v", r, err)
 		}
 	}
-}
-
-// writes counts the requests that are not reads.
-func writes(calls map[string]int) int {
-	n := 0
-	for k, v := range calls {
-		if !strings.HasPrefix(k, "GET ") {
-			n += v
-		}
-	}
-	return n
 }

@@ -236,6 +236,19 @@ func (s *Server) CallsMatching(method, fragment string) int {
 	return n
 }
 
+// Writes counts the requests since the last ResetCalls that are not reads.
+func (s *Server) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, v := range s.calls {
+		if !strings.HasPrefix(k, http.MethodGet+" ") {
+			n += v
+		}
+	}
+	return n
+}
+
 // ResetCalls zeroes the request counters and the peak of requests in flight.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()

@@ -92,13 +92,13 @@ func TestHandMadeGuideStackIsAdopted(t *testing.T) {
 			t.Errorf("%s adoption does not show %s: %v", kind, path, fields[kind])
 		}
 	}
-	if n := writes(e.emu); n != 0 {
+	if n := e.emu.Writes(); n != 0 {
 		t.Errorf("planning wrote %d times", n)
 	}
 	if err := e.apply(p, changes, out); err == nil || !strings.Contains(err.Error(), "--adopt") {
 		t.Errorf("applying the conflicts: err = %v", err)
 	}
-	if n := writes(e.emu); n != 0 {
+	if n := e.emu.Writes(); n != 0 {
 		t.Errorf("a refused adoption wrote %d times", n)
 	}
 	warned := false

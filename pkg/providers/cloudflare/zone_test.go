@@ -3,7 +3,6 @@ package cloudflare
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -34,16 +33,6 @@ func (e *testEnv) enginePlan(opts provider.Options) *engine.Planned {
 	return eng.Plan(context.Background(), e.st.Metadata.Name, opts)
 }
 
-func writes(emu *cfemu.Server) int {
-	n := 0
-	for k, v := range emu.Calls() {
-		if !strings.HasPrefix(k, http.MethodGet+" ") {
-			n += v
-		}
-	}
-	return n
-}
-
 // TestPendingZoneIsRefusedBeforeAnyWrite: a zone whose name servers are not
 // yet set at the registrar serves nothing, so the plan fails naming the
 // name servers, and nothing is written.
@@ -62,7 +51,7 @@ func TestPendingZoneIsRefusedBeforeAnyWrite(t *testing.T) {
 					t.Errorf("error lacks %q: %s", want, msg)
 				}
 			}
-			if n := writes(e.emu); n != 0 {
+			if n := e.emu.Writes(); n != 0 {
 				t.Errorf("%d writes reached Cloudflare: %v", n, e.emu.Calls())
 			}
 		})
@@ -89,7 +78,7 @@ func TestZoneOfAnotherAccountIsRefused(t *testing.T) {
 	if !strings.Contains(msg, other) || !strings.Contains(msg, cfemu.DefaultAccount) {
 		t.Errorf("error does not name both accounts: %s", msg)
 	}
-	if n := writes(e.emu); n != 0 {
+	if n := e.emu.Writes(); n != 0 {
 		t.Errorf("%d writes reached Cloudflare", n)
 	}
 }
