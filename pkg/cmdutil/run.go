@@ -10,6 +10,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/printer"
+	"github.com/neko-defense/nekoctl/pkg/progress"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 )
@@ -60,6 +61,15 @@ func (f *Factory) EventSink(output string) event.Sink {
 		return printer.EventJSON(f.IOStreams.ErrOut)
 	}
 	return printer.EventLines(f.IOStreams.ErrOut, f.IOStreams.ErrColorEnabled())
+}
+
+// Reporter picks how an apply's progress is printed: JSON lines with -o
+// json, the live view on a terminal (unless noProgress), else plain lines.
+func (f *Factory) Reporter(output string, noProgress bool) progress.Reporter {
+	if output == "json" || noProgress || !f.IOStreams.LiveProgressEnabled() {
+		return progress.Plain(f.EventSink(output))
+	}
+	return progress.NewView(f.IOStreams.ErrOut, progress.Options{Now: f.Now, Color: f.IOStreams.ErrColorEnabled()})
 }
 
 // CheckOutput validates an -o value.

@@ -18,6 +18,8 @@ type IOStreams struct {
 
 	stdinTTY, stdoutTTY, stderrTTY bool
 	colorDisabled                  bool
+	// dumbTerminal cannot move the cursor: no live view.
+	dumbTerminal bool
 }
 
 // System returns the process's streams.
@@ -27,7 +29,8 @@ func System() *IOStreams {
 	s.stdoutTTY = isTerminal(os.Stdout)
 	s.stderrTTY = isTerminal(os.Stderr)
 	_, noColor := os.LookupEnv("NO_COLOR")
-	s.colorDisabled = noColor || os.Getenv("TERM") == "dumb"
+	s.dumbTerminal = os.Getenv("TERM") == "dumb"
+	s.colorDisabled = noColor || s.dumbTerminal
 	return s
 }
 
@@ -51,6 +54,11 @@ func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.colorDisabled
 
 // ErrColorEnabled reports whether to colour standard error (diagnostics, progress).
 func (s *IOStreams) ErrColorEnabled() bool { return s.stderrTTY && !s.colorDisabled }
+
+// LiveProgressEnabled reports whether progress may be drawn live on
+// standard error: a terminal that can move its cursor (not TERM=dumb).
+// NO_COLOR keeps the live view, without colour.
+func (s *IOStreams) LiveProgressEnabled() bool { return s.stderrTTY && !s.dumbTerminal }
 
 // isTerminal asks the terminal driver: /dev/null is a character device too,
 // so the file mode alone would colour output sent there.

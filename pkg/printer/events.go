@@ -22,6 +22,15 @@ func EventLines(w io.Writer, color bool) event.Sink {
 	}
 }
 
+// EventLine is the plain line of one event, as EventLines prints it; the
+// live view prints finished changes with it.
+func EventLine(e event.Event, color bool) string {
+	return eventLine(&textWriter{color: color}, e)
+}
+
+// Verb is how a change in flight is named ("creating").
+func Verb(a plan.Action) string { return verb(a, false) }
+
 func eventLine(t *textWriter, e event.Event) string {
 	what := e.Address.String()
 	if e.Address == (plan.Address{}) {

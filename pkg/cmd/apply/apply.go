@@ -23,6 +23,8 @@ type ApplyOptions struct {
 	cmdutil.RunOptions
 	Lock cmdutil.LockOptions
 	Yes  bool
+	// NoProgress prints plain lines even on a terminal.
+	NoProgress bool
 	// PlanFile is the saved plan `up FILE` applies; saved is its content.
 	PlanFile string
 	saved    *planfile.File
@@ -68,6 +70,7 @@ func NewCmdUp(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command
 	cmdutil.AddSelectionFlags(cmd, &opts.Select)
 	cmdutil.AddLockFlags(cmd, &opts.Lock)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when not on a terminal)")
+	cmd.Flags().BoolVar(&opts.NoProgress, "no-progress", false, "print progress as plain lines, not the live view, even on a terminal")
 	cmd.Flags().BoolVar(&opts.Provider.RotateDBPassword, "rotate-db-password", false, "generate a new database password and roll it out to every region")
 	cmd.Flags().BoolVar(&opts.Provider.RotateJWTKey, "rotate-jwt-key", false, "make a new JWT signing key current in every region; the previous one verifies for one token lifetime")
 	cmd.Flags().BoolVar(&opts.Provider.Adopt, "adopt", false, "take over live objects that have the stack's identity but no ownership marker")
@@ -102,6 +105,7 @@ func NewCmdDown(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Comma
 	cmdutil.AddSelectionFlags(cmd, &opts.Select)
 	cmdutil.AddLockFlags(cmd, &opts.Lock)
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking (required when not on a terminal)")
+	cmd.Flags().BoolVar(&opts.NoProgress, "no-progress", false, "print progress as plain lines, not the live view, even on a terminal")
 	cmd.Flags().BoolVar(&opts.Provider.Force, "force", false, "also delete protected resources")
 	cmd.Flags().BoolVar(&opts.Provider.DeleteBackups, "delete-backups", false, "delete the Atlas cluster's backup snapshots with it (kept by default)")
 	return cmd
@@ -134,8 +138,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err := cmdutil.CheckRegions(l.Stack, opts.Select); err != nil {
 		return err
 	}
-	events := f.EventSink(opts.Output)
-	eng, err := f.Engine(ctx, l.Stack, opts.RunOptions, events)
+	report := f.Reporter(opts.Output, opts.NoProgress)
+	defer report.End()
+	eng, err := f.Engine(ctx, l.Stack, opts.RunOptions, report.Event)
 	if err != nil {
 		return err
 	}
@@ -173,7 +178,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err := f.Confirm(opts.Yes, question); err != nil {
 		return err
 	}
+	report.Begin(planned.Plan)
 	res, err := eng.Apply(ctx, planned)
+	report.End()
 	if res != nil {
 		done, failed, skipped := 0, len(res.Failed()), len(res.Skipped())
 		done = len(res.Outcomes) - failed - skipped
