@@ -96,3 +96,21 @@ func TestPlanWithoutCredentialsFailsBeforeContactingAnything(t *testing.T) {
 		t.Fatalf("want errors naming both missing credentials, got %v", err)
 	}
 }
+
+// TestOfflinePlanMarkdown is the pull-request comment of the guide's whole
+// stack, rendered by the command as CI posts it.
+func TestOfflinePlanMarkdown(t *testing.T) {
+	out, _, err := offlinePlan(t, "markdown", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "testdata/global-offline.md", []byte(out))
+	for _, want := range []string{"to add, 0 to change, 0 to destroy.**", "<details><summary><b>atlas</b>", "<details><summary><b>kubernetes (asia-pacific)</b>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the Markdown plan lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("the Markdown plan holds terminal escape codes")
+	}
+}
