@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/neko-defense/nekoctl/internal/stacktest"
 	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmd/status"
@@ -25,7 +23,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 )
 
-var regions = []string{"us-east", "eu-west", "asia-pacific"}
+var regions = stacktest.Regions
 
 // world is the whole stack's outside world on this machine: the two
 // service emulators and one real kube-apiserver per region.
@@ -39,47 +37,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: this journey needs three kube-apiservers, built from source on the first run")
-	}
-	ctx := context.Background()
-	kube, err := kubetest.Start(ctx, kubetest.Options{}, regions...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kube.Stop)
-	for i, r := range regions {
-		if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", fmt.Sprintf("198.51.100.%d", 10+i)); err != nil {
-			t.Fatal(err)
-		}
-		if err := kube.InstallPrometheusOperatorCRDs(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w := &world{kube: kube, cf: cfemu.New(t), atlas: atlasemu.New(atlasemu.Options{})}
-	t.Cleanup(w.atlas.Close)
-	w.cf.AddZone("nekodefense.example", cfemu.Pro)
-	src, err := os.ReadFile("../../../examples/global.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := strings.NewReplacer(
-		"orgID: 5f0123456789abcdef012345", "orgID: "+atlasemu.DefaultOrgID+"\n    baseURL: "+w.atlas.URL(),
-		"accountID: 0123456789abcdef0123456789abcdef", "accountID: "+cfemu.DefaultAccount,
-		"kubeContext: neko-", "kubeContext: ",
-		// A test binary has no release version: it deploys only a named image.
-		"  workload:\n", "  workload:\n    image: neko-defense/nekoctl:1.0.0@sha256:"+strings.Repeat("ab", 32)+"\n",
-	).Replace(string(src))
-	w.spec = filepath.Join(t.TempDir(), "nekoctl.yaml")
-	if err := os.WriteFile(w.spec, []byte(spec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	w.env = map[string]string{
-		"CLOUDFLARE_API_TOKEN": w.cf.Token(), "CLOUDFLARE_BASE_URL": w.cf.URL(),
-		"MONGODB_ATLAS_PUBLIC_API_KEY": atlasemu.DefaultPublicKey, "MONGODB_ATLAS_PRIVATE_API_KEY": atlasemu.DefaultPrivateKey,
-		"KUBECONFIG": kube.Kubeconfig,
-	}
-	return w
+	s := stacktest.New(t)
+	return &world{kube: s.Kube, cf: s.CF, atlas: s.Atlas, spec: s.Spec, env: s.Env}
 }
 
 func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (string, error) {
