@@ -113,7 +113,8 @@ func holds(identity string, pid int) bool {
 // TestBinaryWorkflows drives the built binary through a team's workflows
 // against three real kube-apiservers and both emulators, in one world:
 // two ups at once, a killed lock holder, a saved plan applied exactly and
-// refused when stale, and the live view on a pseudo-terminal.
+// refused when stale, and the live view on a pseudo-terminal, to its end
+// and interrupted.
 func TestBinaryWorkflows(t *testing.T) {
 	w := stacktest.New(t)
 	b := buildBinary(t, w)
@@ -126,6 +127,7 @@ func TestBinaryWorkflows(t *testing.T) {
 		{"a saved plan applies exactly, once", testSavedPlan},
 		{"a plan made stale behind its back", testStalePlan},
 		{"the live view on a terminal", testLiveView},
+		{"Ctrl-C ends the live view cleanly", testInterruptedLiveView},
 	}
 	for _, s := range steps {
 		// Each step starts from the stack the step before left.

@@ -182,9 +182,13 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	res, err := eng.Apply(ctx, planned)
 	report.End()
 	if res != nil {
-		done, failed, skipped := 0, len(res.Failed()), len(res.Skipped())
-		done = len(res.Outcomes) - failed - skipped
-		fmt.Fprintf(f.IOStreams.ErrOut, "\nApplied %d change(s), %d failed, %d skipped.\n", done, failed, skipped)
+		failed, skipped, interrupted := len(res.Failed()), len(res.Skipped()), len(res.Interrupted())
+		done := len(res.Outcomes) - failed - skipped - interrupted
+		notMade := ""
+		if interrupted > 0 {
+			notMade = fmt.Sprintf(", %d not made (interrupted)", interrupted)
+		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "\nApplied %d change(s), %d failed, %d skipped%s.\n", done, failed, skipped, notMade)
 	}
 	if err != nil {
 		return err
