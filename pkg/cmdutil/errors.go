@@ -42,6 +42,8 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &ec):
 		return ec.Code
+	case errors.Is(err, ErrInterrupted), errors.Is(err, ErrAborted):
+		return ExitInterrupted
 	}
 	return ExitError
 }

@@ -4,6 +4,7 @@ package cmdutil
 
 import (
 	"context"
+	"os"
 
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -28,6 +29,9 @@ type Factory struct {
 	Locker LockerFunc
 	// CloudflareZone reads a stack's Cloudflare zone (`validate --online`).
 	CloudflareZone func(ctx context.Context, st *spec.Stack) (cloudflare.ZoneInfo, error)
+	// Signals delivers SIGINT and SIGTERM until its stop function is called
+	// (see Interrupts); nil watches no signal.
+	Signals func() (signals <-chan os.Signal, stop func())
 	// RenderManifests renders one region's Kubernetes objects as YAML.
 	RenderManifests func(st *spec.Stack, region string) ([]byte, error)
 }

@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -63,13 +64,18 @@ func (f *Factory) whileHeld(ctx context.Context, held lock.Held) (context.Contex
 		}
 	}()
 	release := func() {
-		// A run aborted by a second interrupt still tries once, briefly.
+		defer cancel(nil)
+		if errors.Is(context.Cause(ctx), ErrAborted) {
+			// Aborted at once: the lease expires on its own.
+			fmt.Fprintln(f.IOStreams.ErrOut, "The stack lock was not released (aborted): it expires on its own.")
+			return
+		}
+		// An interrupted run releases it: the calls in flight finished.
 		rctx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer done()
 		if err := held.Release(rctx); err != nil {
 			fmt.Fprintf(f.IOStreams.ErrOut, "Warning: %v\n", err)
 		}
-		cancel(nil)
 	}
 	return ctx, release, nil
 }

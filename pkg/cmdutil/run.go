@@ -82,6 +82,12 @@ func CheckOutput(o string) error {
 
 // Confirm asks before changing anything. Without a terminal, --yes is required.
 func (f *Factory) Confirm(yes bool, question string) error {
+	return f.ConfirmContext(context.Background(), yes, question)
+}
+
+// ConfirmContext is Confirm that gives up when ctx ends (Ctrl-C at the
+// question): nothing was changed.
+func (f *Factory) ConfirmContext(ctx context.Context, yes bool, question string) error {
 	if yes {
 		return nil
 	}
@@ -89,9 +95,25 @@ func (f *Factory) Confirm(yes bool, question string) error {
 		return FlagErrorf("refusing to change remote state without confirmation: run with --yes when not on a terminal")
 	}
 	fmt.Fprintf(f.IOStreams.Out, "\n%s Only 'yes' is accepted: ", question)
-	answer, err := readLine(f.IOStreams.In)
-	if err != nil {
-		return err
+	type line struct {
+		s   string
+		err error
+	}
+	read := make(chan line, 1)
+	go func() {
+		s, err := readLine(f.IOStreams.In)
+		read <- line{s, err}
+	}()
+	var answer string
+	select {
+	case l := <-read:
+		if l.err != nil {
+			return l.err
+		}
+		answer = l.s
+	case <-ctx.Done():
+		fmt.Fprintln(f.IOStreams.ErrOut, "\nCancelled: nothing was changed.")
+		return fmt.Errorf("%w at the question", context.Cause(ctx))
 	}
 	if strings.TrimSpace(answer) != "yes" {
 		fmt.Fprintln(f.IOStreams.ErrOut, "Cancelled: nothing was changed.")

@@ -32,16 +32,17 @@ type Result struct {
 }
 
 // Failed returns the changes that failed (not those skipped because of them).
-func (r *Result) Failed() []Outcome { return r.with(event.Failed) }
+func (r *Result) Failed() []Outcome { return r.With(event.Failed) }
 
 // Skipped returns the changes not attempted because a dependency failed.
-func (r *Result) Skipped() []Outcome { return r.with(event.Skipped) }
+func (r *Result) Skipped() []Outcome { return r.With(event.Skipped) }
 
 // Interrupted returns the changes not made because the run was interrupted:
 // never started, or cut short in flight.
-func (r *Result) Interrupted() []Outcome { return r.with(event.Interrupted) }
+func (r *Result) Interrupted() []Outcome { return r.With(event.Interrupted) }
 
-func (r *Result) with(t event.Type) []Outcome {
+// With returns the outcomes of one status, in plan order.
+func (r *Result) With(t event.Type) []Outcome {
 	var out []Outcome
 	for _, o := range r.Outcomes {
 		if o.Status == t {
@@ -151,7 +152,7 @@ func (e *Engine) applyOne(ctx context.Context, p *plan.Plan, c plan.Change, out 
 	if err != nil && ctx.Err() != nil {
 		// Cut short by the user, not failed: a second `up` converges.
 		e.emit(event.Event{Type: event.Interrupted, Address: c.Address, Action: c.Action, Elapsed: elapsed,
-			Message: "interrupted while in flight; the next run converges"})
+			Message: "cut short in flight; the next run converges"})
 		return event.Interrupted, fmt.Errorf("%s: %w", c.Address, ErrInterrupted)
 	}
 	if err != nil {
@@ -247,6 +248,10 @@ func (e *Engine) providerFor(a plan.Address) provider.Provider {
 	}
 	return nil
 }
+
+// Emit reports a run event (an empty address) or a resource's through the
+// engine's sink, timed by its clock.
+func (e *Engine) Emit(ev event.Event) { e.emit(ev) }
 
 func (e *Engine) emit(ev event.Event) {
 	if e.Events == nil {

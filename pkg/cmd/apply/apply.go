@@ -161,6 +161,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := cmdutil.CheckInterrupted(ctx); err != nil {
+		return err
+	}
 	to := printer.TextOptions{Color: f.IOStreams.ColorEnabled(), Compact: true}
 	if err := plan.Render(f, planned, opts.Output, to, false); err != nil {
 		return err
@@ -175,20 +178,14 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if opts.Provider.Destroy {
 		question = "Delete these resources?"
 	}
-	if err := f.Confirm(opts.Yes, question); err != nil {
+	if err := f.ConfirmContext(ctx, opts.Yes, question); err != nil {
 		return err
 	}
 	report.Begin(planned.Plan)
-	res, err := eng.Apply(ctx, planned)
+	res, err := applyInterruptibly(ctx, eng, planned)
 	report.End()
 	if res != nil {
-		failed, skipped, interrupted := len(res.Failed()), len(res.Skipped()), len(res.Interrupted())
-		done := len(res.Outcomes) - failed - skipped - interrupted
-		notMade := ""
-		if interrupted > 0 {
-			notMade = fmt.Sprintf(", %d not made (interrupted)", interrupted)
-		}
-		fmt.Fprintf(f.IOStreams.ErrOut, "\nApplied %d change(s), %d failed, %d skipped%s.\n", done, failed, skipped, notMade)
+		summarize(f.IOStreams.ErrOut, eng, res, opts.Output == "json")
 	}
 	if err != nil {
 		return err

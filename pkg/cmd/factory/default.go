@@ -4,6 +4,8 @@ package factory
 
 import (
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
@@ -19,6 +21,7 @@ import (
 //   - Locker: Getenv (KUBECONFIG, user and CI job variables) and the primary
 //     region's kubeconfig context;
 //   - CloudflareZone: Getenv for the Cloudflare token and endpoint;
+//   - Signals: the process's SIGINT and SIGTERM;
 //   - RenderManifests: the embedded templates only.
 func New() *cmdutil.Factory {
 	f := &cmdutil.Factory{
@@ -30,5 +33,14 @@ func New() *cmdutil.Factory {
 	f.Locker = leaseLocker(f)
 	f.CloudflareZone = cloudflareZone(f)
 	f.RenderManifests = renderManifests
+	f.Signals = processSignals
 	return f
+}
+
+// processSignals delivers SIGINT and SIGTERM instead of letting them end the
+// process, until stop.
+func processSignals() (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 2)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	return c, func() { signal.Stop(c) }
 }

@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -92,9 +90,20 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	cmd := NewCmdRoot(f)
 	cmd.SetArgs(plan.NormalizeOutFlag(args))
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	c, err := cmd.ExecuteContextC(ctx)
+	var intr *cmdutil.Interrupts
+	if f.Signals != nil {
+		signals, stop := f.Signals()
+		defer stop()
+		ctx, intr = cmdutil.WatchInterrupts(ctx, signals)
+	}
+	c, err, ok := executeUntilAborted(ctx, cmd, intr)
+	if !ok {
+		fmt.Fprintln(f.IOStreams.ErrOut, "Aborted: calls in flight were cut short; a lock held expires on its own.")
+		return cmdutil.ExitInterrupted
+	}
+	if intr.Interrupted() {
+		return interrupted(f, err)
+	}
 	if err == nil {
 		return cmdutil.ExitOK
 	}
@@ -107,4 +116,49 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		fmt.Fprintf(f.IOStreams.ErrOut, "Error: %v\n", err)
 	}
 	return cmdutil.ExitCode(err)
+}
+
+// interrupted ends a run that a signal stopped: always ExitInterrupted,
+// with the command's own account of it, or else the error its cancelled
+// context caused, named as an interruption.
+func interrupted(f *cmdutil.Factory, err error) int {
+	switch {
+	case err == nil, errors.Is(err, cmdutil.ErrSilent):
+	case errors.Is(err, cmdutil.ErrInterrupted), errors.Is(err, cmdutil.ErrAborted):
+		fmt.Fprintf(f.IOStreams.ErrOut, "Error: %v\n", err)
+	case cmdutil.IsReported(err):
+		fmt.Fprintln(f.IOStreams.ErrOut, "Interrupted.")
+	default:
+		fmt.Fprintf(f.IOStreams.ErrOut, "Error: interrupted: %v\n", err)
+	}
+	return cmdutil.ExitInterrupted
+}
+
+// abortGrace is how long a second interrupt waits for the command to return
+// once its contexts are cancelled, before the process ends regardless.
+const abortGrace = 3 * time.Second
+
+// executeUntilAborted runs the command; ok is false when a second
+// interrupt came and the command did not return within abortGrace.
+func executeUntilAborted(ctx context.Context, cmd *cobra.Command, intr *cmdutil.Interrupts) (c *cobra.Command, err error, ok bool) {
+	type result struct {
+		c   *cobra.Command
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := cmd.ExecuteContextC(ctx)
+		done <- result{c, err}
+	}()
+	select {
+	case r := <-done:
+		return r.c, r.err, true
+	case <-intr.Aborted():
+	}
+	select {
+	case r := <-done:
+		return r.c, r.err, true
+	case <-time.After(abortGrace):
+		return nil, nil, false
+	}
 }
