@@ -101,11 +101,13 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		fmt.Fprintln(f.IOStreams.ErrOut, "Aborted: calls in flight were cut short; a lock held expires on its own.")
 		return cmdutil.ExitInterrupted
 	}
+	if err == nil {
+		// Finished all the same (a server shut down gracefully, an apply
+		// with nothing left to start).
+		return cmdutil.ExitOK
+	}
 	if intr.Interrupted() {
 		return interrupted(f, err)
-	}
-	if err == nil {
-		return cmdutil.ExitOK
 	}
 	var flagErr *cmdutil.FlagError
 	switch {
@@ -118,12 +120,12 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	return cmdutil.ExitCode(err)
 }
 
-// interrupted ends a run that a signal stopped: always ExitInterrupted,
+// interrupted ends a run that a signal stopped short: ExitInterrupted,
 // with the command's own account of it, or else the error its cancelled
 // context caused, named as an interruption.
 func interrupted(f *cmdutil.Factory, err error) int {
 	switch {
-	case err == nil, errors.Is(err, cmdutil.ErrSilent):
+	case errors.Is(err, cmdutil.ErrSilent):
 	case errors.Is(err, cmdutil.ErrInterrupted), errors.Is(err, cmdutil.ErrAborted):
 		fmt.Fprintf(f.IOStreams.ErrOut, "Error: %v\n", err)
 	case cmdutil.IsReported(err):
