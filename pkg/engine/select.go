@@ -83,7 +83,11 @@ func Select(p *plan.Plan, sel plan.Selection) error {
 		return unmatchedError(p, unmatched)
 	}
 
-	g, err := Graph(p)
+	// Rollout waves order regions, they are not dependencies: a selection
+	// never pulls another region's workload in because of its wave.
+	unstaged := *p
+	unstaged.Rollout = nil
+	g, err := Graph(&unstaged)
 	if err != nil {
 		return err
 	}
@@ -136,9 +140,43 @@ func Select(p *plan.Plan, sel plan.Selection) error {
 		out = append(out, *c)
 	}
 	p.Changes = out
+	p.Rollout = selectWaves(p.Rollout, out)
 	p.Diagnostics = append(p.Diagnostics, notes...)
 	p.Selection = &sel
 	return nil
+}
+
+// selectWaves keeps the waves, and the changes in them, that the selection
+// kept; nil when none is left.
+func selectWaves(r *plan.Rollout, kept []plan.Change) *plan.Rollout {
+	if r == nil {
+		return nil
+	}
+	in := map[plan.Address]bool{}
+	for _, c := range kept {
+		in[c.Address] = true
+	}
+	out := &plan.Rollout{OnFailure: r.OnFailure}
+	for _, w := range r.Waves {
+		var changes []plan.Address
+		var regions []string
+		for _, a := range w.Changes {
+			if in[a] {
+				changes = append(changes, a)
+				if !slices.Contains(regions, a.Region) {
+					regions = append(regions, a.Region)
+				}
+			}
+		}
+		if len(changes) > 0 {
+			w.Changes, w.Regions = changes, regions
+			out.Waves = append(out.Waves, w)
+		}
+	}
+	if len(out.Waves) == 0 {
+		return nil
+	}
+	return out
 }
 
 func parsePatterns(sel plan.Selection) (targets, excludes []plan.Pattern, err error) {
