@@ -55,7 +55,8 @@ type Config struct {
 	// --delete-backups`); by default the delete asks Atlas to retain them.
 	DeleteBackups bool
 	// MaxInFlight caps the reads sent at once once the project is known
-	// (default 4: clusters, backup schedule, users, access list).
+	// (default 5: clusters, backup schedule, users, access list, alert
+	// configurations).
 	MaxInFlight int
 	// CacheDir keeps the project's id between runs (see projectcache.go).
 	// Build defaults it to the user cache directory's nekoctl/atlas; empty
@@ -108,7 +109,7 @@ func New(st *spec.Stack, client *admin.APIClient, cfg Config) *Provider {
 		cfg.Password = generatePassword
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 4
+		cfg.MaxInFlight = 5
 	}
 	return &Provider{st: st, client: client, cfg: cfg}
 }

@@ -100,8 +100,8 @@ func planInRounds(t *testing.T, e *env, out provider.Outputs, cfg atlas.Config, 
 	if len(r.short) > 0 || r.round != len(sizes) {
 		t.Errorf("reads were not sent in rounds of %v (rounds let go by the grace period: %v):\n%s", sizes, r.short, describeRounds(r.got))
 	}
-	if n := e.srv.Total(); n != 5 {
-		t.Errorf("%d API calls, want 5\n%s", n, e.srv.CountSummary())
+	if n := e.srv.Total(); n != 6 {
+		t.Errorf("%d API calls, want 6\n%s", n, e.srv.CountSummary())
 	}
 }
 
@@ -122,8 +122,8 @@ func TestReadRounds(t *testing.T) {
 	}
 	out = secretsOnly(out)
 
-	t.Run("no cache", func(t *testing.T) { planInRounds(t, e, out, atlas.Config{}, 1, 4) })
-	t.Run("id remembered", func(t *testing.T) { planInRounds(t, e, out, atlas.Config{CacheDir: cache}, 5) })
+	t.Run("no cache", func(t *testing.T) { planInRounds(t, e, out, atlas.Config{}, 1, 5) })
+	t.Run("id remembered", func(t *testing.T) { planInRounds(t, e, out, atlas.Config{CacheDir: cache}, 6) })
 	t.Run("stale id", func(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(cache, "projects", "*.json"))
 		if len(files) != 1 {
@@ -132,7 +132,7 @@ func TestReadRounds(t *testing.T) {
 		if err := os.WriteFile(files[0], []byte(`{"id":"0123456789abcdef01234567"}`), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r := &rounds{sizes: []int{5, 1, 4}, grace: 3 * time.Second}
+		r := &rounds{sizes: []int{6, 1, 5}, grace: 3 * time.Second}
 		p := atlas.New(st, roundsClient(t, e, r), atlas.Config{CacheDir: cache, Password: func() (string, error) { return testPassword, nil }})
 		for _, ch := range planWith(t, p, out, provider.Options{}) {
 			if ch.Action != plan.NoOp {
@@ -142,7 +142,7 @@ func TestReadRounds(t *testing.T) {
 		if len(r.short) > 0 {
 			t.Errorf("rounds let go by the grace period: %v\n%s", r.short, describeRounds(r.got))
 		}
-		planInRounds(t, e, out, atlas.Config{CacheDir: cache}, 5)
+		planInRounds(t, e, out, atlas.Config{CacheDir: cache}, 6)
 	})
 }
 
