@@ -177,7 +177,7 @@ func (p *Provider) resolveUnknown(ctx context.Context, addr plan.Address, existi
 			}
 		}
 		if strings.HasPrefix(u.From, StackSecretKey("")) {
-			if !p.isPrimary() {
+			if !p.isPrimary() && primaryInRun(p.st, out) {
 				return nil, fmt.Errorf("%s: %s needs the stack's shared %s, which the primary region's Secret settles (apply it first)",
 					addr, pathString(path), strings.TrimPrefix(u.From, StackSecretKey("")))
 			}

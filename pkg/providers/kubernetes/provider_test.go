@@ -51,8 +51,9 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(auth.Data["JWT_SECRET"]) < 32 {
-		t.Errorf("generated JWT_SECRET has %d bytes, want at least 32", len(auth.Data["JWT_SECRET"]))
+	// The stack's JWT key set and admin password, generated once.
+	if len(auth.Data["JWT_KEYS"]) < 32 || len(auth.Data["ADMIN_PASSWORD"]) < 32 {
+		t.Errorf("generated JWT_KEYS has %d bytes and ADMIN_PASSWORD %d, want at least 32", len(auth.Data["JWT_KEYS"]), len(auth.Data["ADMIN_PASSWORD"]))
 	}
 
 	// A fresh provider and output store (a new `nekoctl plan` run) sees no changes.

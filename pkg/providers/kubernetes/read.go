@@ -156,6 +156,7 @@ func (p *Provider) Read(ctx context.Context, out provider.Outputs) ([]provider.R
 }
 
 func (p *Provider) publish(res []provider.Resource, snap *snapshot, out provider.Outputs) {
+	out.Set(readKey(p.region), true)
 	ns := p.st.Spec.Workload.Namespace
 	for _, r := range res {
 		if r.Address.Kind == "Deployment" && r.Address.Name == ns+"/"+AppName && !r.Unowned {

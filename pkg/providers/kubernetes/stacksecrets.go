@@ -218,3 +218,20 @@ func (p *Provider) isPrimary() bool {
 	r := p.st.Spec.PrimaryRegion()
 	return r != nil && r.Name == p.region
 }
+
+// readKey marks, in the run's outputs, a region whose live state was read.
+func readKey(region string) string { return "kubernetes/" + region + "/read" }
+
+// primaryInRun reports whether the primary region takes part in this run
+// (its state was read): then its Secret settles the shared values and the
+// other regions wait for it. A run without it (--region of a secondary on
+// a new stack) lets the region it has generate them; later runs find them
+// there and deliver them everywhere.
+func primaryInRun(st *spec.Stack, out provider.Outputs) bool {
+	r := st.Spec.PrimaryRegion()
+	if r == nil || out == nil {
+		return false
+	}
+	_, ok := out.Get(readKey(r.Name))
+	return ok
+}
