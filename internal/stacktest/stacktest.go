@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -92,8 +91,20 @@ func (w *World) WriteSpec(t *testing.T, edit *strings.Replacer) {
 	}
 }
 
-// RepoRoot is the module's root directory.
+// RepoRoot is the module's root directory: the nearest directory above the
+// test's working directory (its package directory) that holds go.mod. It
+// does not rely on source file paths, which -trimpath builds rewrite.
 func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	dir, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			panic("no go.mod above " + dir)
+		}
+	}
 }

@@ -2,7 +2,9 @@ package kubernetes
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net/http/httptrace"
 	"sort"
@@ -126,7 +128,7 @@ func (p *Provider) snapshot() *snapshot {
 
 // Read returns the live objects of this stack in the region: the workload
 // namespace and every object labelled part of the stack's ApplySet, each
-// with its resourceVersion as fingerprint; an object with the identity of
+// with its resourceVersion (or content digest) as fingerprint; an object with the identity of
 // a desired one but without the stack's labels, as Unowned; and, on the
 // namespace, the objects of other owners in it (Foreign). It sends one
 // LIST per kind and namespace the spec can produce (and per kind the
@@ -439,8 +441,32 @@ func (p *Provider) resource(u *unstructured.Unstructured) provider.Resource {
 		Address:     p.address(u.GetKind(), u.GetNamespace(), u.GetName()),
 		ID:          string(u.GetUID()),
 		Doc:         liveDoc(u),
-		Fingerprint: u.GetResourceVersion(),
+		Fingerprint: fingerprint(u),
 	}
+}
+
+// fingerprint is the live version a saved plan is checked against: the
+// resourceVersion, except for objects with a status that controllers keep
+// writing (a Deployment's ready replicas, a Gateway's addresses), whose
+// version moves with no change to anything a plan concerns. Those get their
+// generation and a digest of the object without the status and the
+// server's bookkeeping.
+func fingerprint(u *unstructured.Unstructured) string {
+	if _, ok := u.Object["status"]; !ok {
+		return u.GetResourceVersion()
+	}
+	o := u.DeepCopy().Object
+	delete(o, "status")
+	if md, ok := o["metadata"].(map[string]any); ok {
+		delete(md, "managedFields")
+		delete(md, "resourceVersion")
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return u.GetResourceVersion()
+	}
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("g%d-%x", u.GetGeneration(), sum[:6])
 }
 
 // released reports a namespace this stack released when `down` kept it.
