@@ -18,7 +18,7 @@ func (p *Provider) createChecked(ctx context.Context, addr plan.Address, post fu
 	if retry == nil {
 		retry = answerLost
 	}
-	pol := RetryPolicy{Sleep: p.cfg.Sleep}.withDefaults()
+	pol := withDefaults(RetryPolicy{Sleep: p.cfg.Sleep})
 	for attempt := 1; ; attempt++ {
 		err := post()
 		if err == nil {
@@ -44,7 +44,7 @@ func (p *Provider) createChecked(ctx context.Context, addr plan.Address, post fu
 		}
 		p.emit(event.Event{Type: event.Progress, Address: addr, Action: plan.Create,
 			Message: fmt.Sprintf("the object does not exist; sending the create again (attempt %d of %d)", attempt+1, p.cfg.CreateAttempts)})
-		if err := pol.Sleep(ctx, pol.backoff(attempt)); err != nil {
+		if err := pol.Sleep(ctx, pol.Backoff(attempt)); err != nil {
 			return err
 		}
 	}

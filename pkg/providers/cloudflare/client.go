@@ -1,11 +1,8 @@
 package cloudflare
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -16,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neko-defense/nekoctl/internal/ctxtime"
+	"github.com/neko-defense/nekoctl/internal/httpretry"
 )
 
 // Environment variables read by NewClient. They are the names the Cloudflare
@@ -48,22 +46,13 @@ func NewBudgetLimiter(requests int, window time.Duration, burst int) *rate.Limit
 	return rate.NewLimiter(rate.Limit(float64(requests-burst)/window.Seconds()), burst)
 }
 
-// RetryPolicy is how failed calls are retried. The SDK's own retries are
-// turned off so that this policy, and the shared token bucket, see every
-// attempt.
-type RetryPolicy struct {
-	// MaxAttempts counts the first try (default 8).
-	MaxAttempts int
-	// BaseDelay doubles per attempt up to MaxDelay; full jitter is applied
-	// (defaults 500ms and 30s). Retry-After, when longer, wins.
-	BaseDelay, MaxDelay time.Duration
-	// Sleep waits; tests replace it. It must return early when ctx ends.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Jitter returns a number in [0,1); tests replace it.
-	Jitter func() float64
-}
+// RetryPolicy is how failed calls are retried: at most MaxAttempts tries
+// (default 8), from BaseDelay (500ms) doubling up to MaxDelay (30s) with
+// jitter; Retry-After, when longer, wins. The SDK's own retries are turned
+// off so that this policy, and the shared token bucket, see every attempt.
+type RetryPolicy = httpretry.Policy
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
+func withDefaults(p RetryPolicy) RetryPolicy {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = 8
 	}
@@ -75,6 +64,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.Sleep == nil {
 		p.Sleep = ctxtime.Sleep
+	}
+	if p.Now == nil {
+		p.Now = time.Now
 	}
 	if p.Jitter == nil {
 		p.Jitter = rand.Float64
@@ -122,7 +114,13 @@ func NewClient(getenv func(string) string, httpClient *http.Client, limiter *rat
 	}
 	// The client's timeout bounds each attempt, not the retries and the
 	// waits a 429's Retry-After asks for, which may be minutes.
-	hc.Transport = &retryTransport{base: base, limiter: limiter, policy: cfg.retry.withDefaults(), attemptTimeout: hc.Timeout}
+	pol := withDefaults(cfg.retry)
+	hc.Transport = &httpretry.Transport{Base: base, Policy: pol, AttemptTimeout: hc.Timeout,
+		Decide: decide, Retrying: retryNote(pol.MaxAttempts),
+		Before: func(ctx context.Context, r *http.Request, attempt int) error {
+			r.Header.Set("X-Stainless-Retry-Count", strconv.Itoa(attempt-1))
+			return limiter.Wait(ctx)
+		}}
 	hc.Timeout = 0
 	ro := []option.RequestOption{
 		option.WithAPIToken(token),
@@ -141,135 +139,30 @@ func NewClient(getenv func(string) string, httpClient *http.Client, limiter *rat
 	return cf.NewClient(ro...), nil
 }
 
-// errOutcomeUnknown marks a non-idempotent request (a create) whose response
+// errOutcomeUnknown marks a non-idempotent request (a create) whose answer
 // was lost: the change may or may not have been made.
-var errOutcomeUnknown = errors.New("the request may have been applied but its response was lost")
+var errOutcomeUnknown = httpretry.ErrOutcomeUnknown
 
-type retryTransport struct {
-	base           http.RoundTripper
-	limiter        *rate.Limiter
-	policy         RetryPolicy
-	attemptTimeout time.Duration
-}
-
-// cancelBody ends an attempt's context when its body is closed.
-type cancelBody struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b cancelBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
-}
-
-func idempotent(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete:
-		return true
+// decide retries 429s always, and lost connections and 5xx when the request
+// is safe to repeat.
+func decide(req *http.Request, res *http.Response, err error) (bool, error) {
+	switch {
+	case err != nil && !httpretry.Idempotent(req.Method):
+		return false, fmt.Errorf("%w: %v", errOutcomeUnknown, err)
+	case err != nil:
+		return true, nil
+	case res.StatusCode == http.StatusTooManyRequests:
+		return true, nil
 	}
-	return false
+	return res.StatusCode >= 500 && httpretry.Idempotent(req.Method), nil
 }
 
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	var body []byte
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		body = b
-	}
-	p := t.policy
-	for attempt := 1; ; attempt++ {
-		if err := t.limiter.Wait(ctx); err != nil {
-			return nil, err
-		}
-		res, err := t.try(ctx, req, body, attempt)
-		retry := false
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return nil, ctx.Err()
-		case err != nil:
-			if !idempotent(req.Method) {
-				return nil, fmt.Errorf("%w: %v", errOutcomeUnknown, err)
-			}
-			retry = true
-		case res.StatusCode == http.StatusTooManyRequests:
-			retry = true
-		case res.StatusCode >= 500 && idempotent(req.Method):
-			retry = true
-		}
-		if !retry || attempt >= p.MaxAttempts {
-			if err != nil {
-				return nil, err
-			}
-			return res, nil
-		}
-		wait := backoff(p, attempt)
-		if res != nil {
-			if ra, ok := retryAfter(res); ok && ra > wait {
-				wait = ra
-			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			_ = res.Body.Close()
-		}
+// retryNote tells the run's progress about each retry and its wait.
+func retryNote(attempts int) func(context.Context, *http.Request, *http.Response, error, time.Duration, int) {
+	return func(ctx context.Context, req *http.Request, res *http.Response, err error, wait time.Duration, next int) {
 		notify(ctx, fmt.Sprintf("%s %s: %s; retrying in %s (attempt %d of %d)",
-			req.Method, req.URL.Path, reason(res, err), wait.Round(time.Millisecond), attempt+1, p.MaxAttempts))
-		if err := p.Sleep(ctx, wait); err != nil {
-			return nil, err
-		}
+			req.Method, req.URL.Path, reason(res, err), wait.Round(time.Millisecond), next, attempts))
 	}
-}
-
-// try makes one attempt, bounded by the attempt timeout; the attempt's
-// context ends when the response body is closed.
-func (t *retryTransport) try(ctx context.Context, req *http.Request, body []byte, attempt int) (*http.Response, error) {
-	cancel := context.CancelFunc(func() {})
-	if t.attemptTimeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, t.attemptTimeout)
-	}
-	r := req.Clone(ctx)
-	if body != nil {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		r.ContentLength = int64(len(body))
-	}
-	r.Header.Set("X-Stainless-Retry-Count", strconv.Itoa(attempt-1))
-	res, err := t.base.RoundTrip(r)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	res.Body = cancelBody{ReadCloser: res.Body, cancel: cancel}
-	return res, nil
-}
-
-// backoff is exponential with equal jitter: a random wait in [d/2, d) where
-// d doubles per attempt up to MaxDelay.
-func backoff(p RetryPolicy, attempt int) time.Duration {
-	d := p.BaseDelay << (attempt - 1)
-	if d > p.MaxDelay || d <= 0 {
-		d = p.MaxDelay
-	}
-	return d/2 + time.Duration(p.Jitter()*float64(d/2))
-}
-
-func retryAfter(res *http.Response) (time.Duration, bool) {
-	v := res.Header.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t), true
-	}
-	return 0, false
 }
 
 func reason(res *http.Response, err error) string {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/neko-defense/nekoctl/internal/ctxtime"
+	"github.com/neko-defense/nekoctl/internal/httpretry"
 	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -233,17 +234,17 @@ func TestDefaultLimiterFitsTheBudget(t *testing.T) {
 }
 
 func TestBackoffGrowsAndHonoursRetryAfter(t *testing.T) {
-	p := RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second, Jitter: func() float64 { return 0.5 }}.withDefaults()
+	p := withDefaults(RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second, Jitter: func() float64 { return 0.5 }})
 	var prev time.Duration
 	for a := 1; a <= 6; a++ {
-		d := backoff(p, a)
+		d := p.Backoff(a)
 		if d < prev || d > time.Second {
 			t.Errorf("attempt %d: %s after %s", a, d, prev)
 		}
 		prev = d
 	}
 	res := &http.Response{Header: http.Header{"Retry-After": {"7"}}}
-	if d, ok := retryAfter(res); !ok || d != 7*time.Second {
+	if d, ok := httpretry.RetryAfter(res); !ok || d != 7*time.Second {
 		t.Errorf("Retry-After = %s %v", d, ok)
 	}
 }
