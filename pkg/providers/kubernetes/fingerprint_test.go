@@ -19,6 +19,12 @@ func TestFingerprintIgnoresStatusButNotSpec(t *testing.T) {
 	if got := fingerprint(obj("901", "a:1", 3)); got != planned {
 		t.Errorf("a status update moved the fingerprint: %s, now %s", planned, got)
 	}
+	scaled := obj("903", "a:1", 3)
+	scaled.Object["spec"].(map[string]any)["replicas"] = int64(7)
+	scaled.SetGeneration(3)
+	if got := fingerprint(scaled); got != planned {
+		t.Errorf("the autoscaler's replica count moved the fingerprint: %s, now %s", planned, got)
+	}
 	if got := fingerprint(obj("902", "a:2", 3)); got == planned {
 		t.Errorf("an image change kept the fingerprint %s", got)
 	}

@@ -279,6 +279,9 @@ func liveDoc(u *unstructured.Unstructured) plan.Document {
 		}
 	}
 	delete(o, "status")
+	if spec, ok := o["spec"].(map[string]any); ok && o["kind"] == "Deployment" {
+		delete(spec, "replicas") // the autoscaler's: nekoctl never sets it
+	}
 	if o["kind"] == "Secret" {
 		if data, ok := o["data"].(map[string]any); ok {
 			for k, v := range data {

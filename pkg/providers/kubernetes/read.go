@@ -446,27 +446,19 @@ func (p *Provider) resource(u *unstructured.Unstructured) provider.Resource {
 }
 
 // fingerprint is the live version a saved plan is checked against: the
-// resourceVersion, except for objects with a status that controllers keep
-// writing (a Deployment's ready replicas, a Gateway's addresses), whose
-// version moves with no change to anything a plan concerns. Those get their
-// generation and a digest of the object without the status and the
-// server's bookkeeping.
+// resourceVersion, except for objects with a status, which controllers keep
+// rewriting (a Deployment's ready replicas and the replica count its
+// autoscaler sets, a Gateway's addresses) with no change to anything a plan
+// concerns. Those get a digest of the live document the plan compares.
 func fingerprint(u *unstructured.Unstructured) string {
 	if _, ok := u.Object["status"]; !ok {
 		return u.GetResourceVersion()
 	}
-	o := u.DeepCopy().Object
-	delete(o, "status")
-	if md, ok := o["metadata"].(map[string]any); ok {
-		delete(md, "managedFields")
-		delete(md, "resourceVersion")
-	}
-	b, err := json.Marshal(o)
+	b, err := json.Marshal(liveDoc(u))
 	if err != nil {
 		return u.GetResourceVersion()
 	}
-	sum := sha256.Sum256(b)
-	return fmt.Sprintf("g%d-%x", u.GetGeneration(), sum[:6])
+	return fmt.Sprintf("sha256:%x", sha256.Sum256(b))[:19]
 }
 
 // released reports a namespace this stack released when `down` kept it.
