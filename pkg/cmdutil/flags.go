@@ -9,5 +9,5 @@ func AddRunFlags(cmd *cobra.Command, o *RunOptions) {
 	fl := cmd.Flags()
 	fl.StringVarP(&o.File, "file", "f", DefaultSpecFile, "spec file")
 	fl.StringVarP(&o.Output, "output", "o", "text", "output format: text or json")
-	fl.IntVar(&o.Parallelism, "parallelism", 8, "how many changes apply at once (planning reads every provider at once)")
+	fl.IntVar(&o.Parallelism, "parallelism", 8, "how many changes apply at once against each provider and region (planning reads every provider at once)")
 }

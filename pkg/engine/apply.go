@@ -56,6 +56,9 @@ func (r *Result) With(t event.Type) []Outcome {
 // change it depends on succeeded (explicitly, or by consuming an output
 // another change produces); deletes run in reverse order. Dependents of a
 // failure are skipped and reported once. Every failure is returned together.
+// Parallelism caps the changes in flight against each provider and region
+// (lane), so that thirty regions roll out at once, each API server seeing
+// at most that many.
 //
 // When Stop closes, no new change starts and the changes in flight finish;
 // when ctx is cancelled the changes in flight are cut short too. Either way
@@ -74,7 +77,7 @@ func (e *Engine) Apply(ctx context.Context, pl *Planned) (*Result, error) {
 		defer mu.Unlock()
 		status[a], errs[a] = t, err
 	}
-	results := g.Walk(e.parallelism(), func(c *plan.Change) error {
+	results := g.WalkLanes(e.parallelism(), lane, func(c *plan.Change) error {
 		t, err := e.applyOne(ctx, pl.Plan, *c, pl.Outputs)
 		record(c.Address, t, err)
 		if t != event.Succeeded {
@@ -114,6 +117,10 @@ func (e *Engine) Apply(ctx context.Context, pl *Planned) (*Result, error) {
 	}
 	return res, err
 }
+
+// lane is the remote endpoint a change talks to: its provider, and its
+// region for a regional provider.
+func lane(c *plan.Change) string { return c.Address.Provider + "/" + c.Address.Region }
 
 // stopping reports whether the run was asked to stop scheduling changes.
 func (e *Engine) stopping(ctx context.Context) bool {

@@ -29,6 +29,21 @@ type memProvider struct {
 	delay        time.Duration
 	inFlight     *atomic.Int32
 	maxInFlight  *atomic.Int32
+	// all counts the applies in flight over several providers.
+	all *peak
+}
+
+// peak counts calls in flight and the most seen at once.
+type peak struct{ now, most atomic.Int32 }
+
+func (p *peak) enter() {
+	n := p.now.Add(1)
+	for {
+		cur := p.most.Load()
+		if n <= cur || p.most.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }
 
 type opLog struct {
@@ -84,6 +99,10 @@ func (m *memProvider) do(op string, c plan.Change, out provider.Outputs) error {
 				break
 			}
 		}
+	}
+	if m.all != nil {
+		m.all.enter()
+		defer m.all.now.Add(-1)
 	}
 	time.Sleep(m.delay)
 	if m.failOn[c.Address.Name] {
@@ -202,6 +221,40 @@ func TestApplyRespectsParallelism(t *testing.T) {
 	}
 	if len(log.ops) != 10 {
 		t.Errorf("applied %d of 10", len(log.ops))
+	}
+}
+
+// TestApplyParallelismPerRegion: the cap is per provider and region, so
+// regions apply at the same time, each within the cap.
+func TestApplyParallelismPerRegion(t *testing.T) {
+	log := &opLog{}
+	all := &peak{}
+	var providers []provider.Provider
+	var regions []*memProvider
+	for _, r := range []string{"us-east", "eu-west", "ap-south"} {
+		p := newMem("kubernetes", r, log)
+		p.delay = 30 * time.Millisecond
+		p.inFlight, p.maxInFlight, p.all = &atomic.Int32{}, &atomic.Int32{}, all
+		for i := range 4 {
+			p.desired = append(p.desired, p.res(fmt.Sprintf("o%d", i), plan.Document{}))
+		}
+		providers = append(providers, p)
+		regions = append(regions, p)
+	}
+	e := &Engine{Providers: providers, Parallelism: 2}
+	if _, err := e.Apply(context.Background(), e.Plan(context.Background(), "neko", provider.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range regions {
+		if got := p.maxInFlight.Load(); got > 2 {
+			t.Errorf("region %s: %d applies at once, want at most 2", p.region, got)
+		}
+	}
+	if got := all.most.Load(); got <= 2 {
+		t.Errorf("at most %d applies at once over three regions: the regions waited for each other's slots", got)
+	}
+	if len(log.ops) != 12 {
+		t.Errorf("applied %d of 12", len(log.ops))
 	}
 }
 

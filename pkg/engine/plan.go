@@ -20,8 +20,9 @@ type Engine struct {
 	Providers []provider.Provider
 	Events    event.Sink
 	Now       func() time.Time
-	// Parallelism caps how many changes apply at once (planning reads every
-	// provider at once, each within its own request limits).
+	// Parallelism caps how many changes apply at once against each provider
+	// and region (planning reads every provider at once, each within its own
+	// request limits).
 	Parallelism int
 	// Stop, when closed, lets the changes in flight finish and starts no more.
 	Stop <-chan struct{}
@@ -146,7 +147,7 @@ func (e *Engine) planInputs() [][]int {
 // not by the machine: every provider talks to its own service (each region
 // to its own API server) within that provider's own limits on requests in
 // flight, so a cap here would only stretch a plan over more round trips.
-// Parallelism caps the changes applied at once.
+// Parallelism caps the changes applied at once, per provider and region.
 func (e *Engine) each(f func(int, provider.Provider)) {
 	var wg sync.WaitGroup
 	for i, pr := range e.Providers {

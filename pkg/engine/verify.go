@@ -27,7 +27,7 @@ func (e *Engine) check(ctx context.Context, p *plan.Plan, failed []error) {
 	}
 }
 
-// Verify runs every provider.Verifier at once (up to Parallelism) and
+// Verify runs every provider.Verifier at once and
 // returns their errors together, each naming its provider.
 func (e *Engine) Verify(ctx context.Context) error {
 	errs := make([]error, len(e.Providers))

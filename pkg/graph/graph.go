@@ -172,15 +172,29 @@ type Result[K comparable] struct {
 // skipped is not visited: onSkip (if not nil) hears of it when that is known.
 // The results are in insertion order. The graph must have no cycle.
 func (g *Graph[K]) Walk(limit int, visit func(K) error, onSkip func(n, blocker K)) []Result[K] {
+	return g.WalkLanes(limit, func(K) string { return "" }, visit, onSkip)
+}
+
+// WalkLanes walks as Walk does, with the cap applying to each lane on its
+// own: nodes of different lanes (one per remote endpoint, say) never wait
+// for each other's slots, so that the work of many endpoints proceeds at
+// once while each endpoint sees at most limit visits.
+func (g *Graph[K]) WalkLanes(limit int, lane func(K) string, visit func(K) error, onSkip func(n, blocker K)) []Result[K] {
 	if limit < 1 {
 		limit = 1
 	}
 	results := make([]Result[K], len(g.nodes))
 	done := make([]chan struct{}, len(g.nodes))
-	for i := range done {
+	sems := make([]chan struct{}, len(g.nodes))
+	byLane := map[string]chan struct{}{}
+	for i, n := range g.nodes {
 		done[i] = make(chan struct{})
+		l := lane(n)
+		if byLane[l] == nil {
+			byLane[l] = make(chan struct{}, limit)
+		}
+		sems[i] = byLane[l]
 	}
-	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i, n := range g.nodes {
 		wg.Add(1)
@@ -200,8 +214,8 @@ func (g *Graph[K]) Walk(limit int, visit func(K) error, onSkip func(n, blocker K
 					return
 				}
 			}
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			sems[i] <- struct{}{}
+			defer func() { <-sems[i] }()
 			r.Err = visit(n)
 		}()
 	}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -145,5 +146,37 @@ func TestWalkLimit(t *testing.T) {
 	}, nil)
 	if m := most.Load(); m != 3 {
 		t.Errorf("at most %d at once, want 3", m)
+	}
+}
+
+// TestWalkLanes: the cap holds within each lane, and lanes do not wait for
+// each other's slots.
+func TestWalkLanes(t *testing.T) {
+	g := New[int]()
+	for i := range 30 {
+		g.Add(i)
+	}
+	var mu sync.Mutex
+	inFlight, most := map[int]int{}, map[int]int{}
+	total, mostTotal := 0, 0
+	g.WalkLanes(2, func(n int) string { return fmt.Sprint(n % 3) }, func(n int) error {
+		mu.Lock()
+		inFlight[n%3]++
+		total++
+		most[n%3] = max(most[n%3], inFlight[n%3])
+		mostTotal = max(mostTotal, total)
+		mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+		mu.Lock()
+		inFlight[n%3]--
+		total--
+		mu.Unlock()
+		return nil
+	}, nil)
+	if diff := cmp.Diff(map[int]int{0: 2, 1: 2, 2: 2}, most); diff != "" {
+		t.Errorf("most at once per lane (-want +got):\n%s", diff)
+	}
+	if mostTotal <= 2 {
+		t.Errorf("at most %d at once over all lanes: the lanes waited for each other", mostTotal)
 	}
 }
