@@ -3,6 +3,7 @@ package lock
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -127,18 +128,24 @@ func holderOf(rec *resourcelock.LeaderElectionRecord) Holder {
 
 // keep hands the taken lease to leader election, which finds this run's
 // identity in it, renews it and releases it when cancelled.
+//
+// The lease take wrote is this run's for a whole lease duration, so the run
+// goes on at once: leader election's first renewal (a GET and an update,
+// two more round trips to the primary cluster) happens while the run reads.
+// Should it not succeed within the renew deadline, the lock counts as lost,
+// as when any later renewal fails.
 func (l *Lease) keep(ctx context.Context, rl *resourcelock.LeaseLock) (Held, error) {
-	h := &heldLease{lost: make(chan struct{}), done: make(chan struct{}), renewDeadline: l.cfg.Duration * 2 / 3}
-	started := make(chan struct{})
+	h := &heldLease{lost: make(chan struct{}), done: make(chan struct{}), started: make(chan struct{})}
+	renewDeadline := l.cfg.Duration * 2 / 3
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            rl,
 		Name:            l.Describe(),
 		LeaseDuration:   l.cfg.Duration,
-		RenewDeadline:   h.renewDeadline,
+		RenewDeadline:   renewDeadline,
 		RetryPeriod:     l.retryPeriod(),
 		ReleaseOnCancel: true,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(context.Context) { close(started) },
+			OnStartedLeading: func(context.Context) { close(h.started) },
 			OnStoppedLeading: func() {},
 		},
 	})
@@ -153,34 +160,42 @@ func (l *Lease) keep(ctx context.Context, rl *resourcelock.LeaseLock) (Held, err
 		defer close(h.done)
 		le.Run(runCtx)
 		if runCtx.Err() == nil {
-			close(h.lost)
+			h.loseOnce.Do(func() { close(h.lost) })
 		}
 	}()
-	select {
-	case <-started:
-		return h, nil
-	case <-h.lost:
-		return nil, fmt.Errorf("the lock %s was taken over while being acquired", l.Describe())
-	case <-time.After(l.cfg.Duration):
-		cancel()
-		<-h.done
-		return nil, fmt.Errorf("the lock %s could not be renewed after it was taken", l.Describe())
-	case <-ctx.Done():
-		cancel()
-		<-h.done
-		return nil, ctx.Err()
-	}
+	go func() {
+		t := time.NewTimer(renewDeadline)
+		defer t.Stop()
+		select {
+		case <-h.started:
+		case <-h.done:
+		case <-t.C:
+			h.loseOnce.Do(func() { close(h.lost) })
+			cancel()
+		}
+	}()
+	return h, nil
 }
 
 type heldLease struct {
-	cancel        context.CancelFunc
-	lost, done    chan struct{}
-	renewDeadline time.Duration
+	cancel context.CancelFunc
+	// started closes when leader election renewed the lease for the first
+	// time; done when it stopped.
+	started, lost, done chan struct{}
+	loseOnce            sync.Once
 }
 
 func (h *heldLease) Lost() <-chan struct{} { return h.lost }
 
+// Release lets leader election's first renewal finish, if it is still under
+// way, so that leader election knows the lease is this run's and releases
+// it; then it stops leader election, which releases the lease.
 func (h *heldLease) Release(ctx context.Context) error {
+	select {
+	case <-h.started:
+	case <-h.done:
+	case <-ctx.Done():
+	}
 	h.cancel()
 	select {
 	case <-h.done:

@@ -3,10 +3,13 @@ package lock
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -14,6 +17,11 @@ import (
 )
 
 func startCluster(t *testing.T) kubernetes.Interface {
+	t.Helper()
+	return startEnv(t).Clientset("primary")
+}
+
+func startEnv(t *testing.T) *kubetest.Env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: the lock is tested against a real kube-apiserver")
@@ -23,7 +31,7 @@ func startCluster(t *testing.T) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	t.Cleanup(env.Stop)
-	return env.Clientset("primary")
+	return env
 }
 
 func newLease(cs kubernetes.Interface, who string, d time.Duration) *Lease {
@@ -129,6 +137,96 @@ func TestLease(t *testing.T) {
 	}
 	if lease.Labels["app.kubernetes.io/managed-by"] != "nekoctl" {
 		t.Errorf("lease labels = %v", lease.Labels)
+	}
+}
+
+// gate is a transport that lets the first open requests through and holds
+// every later one until it is opened, recording each request's method.
+type gate struct {
+	next  http.RoundTripper
+	open  int
+	opens chan struct{}
+	mu    sync.Mutex
+	seen  []string
+}
+
+func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
+	g.mu.Lock()
+	g.seen = append(g.seen, r.Method)
+	n := len(g.seen)
+	g.mu.Unlock()
+	if n > g.open {
+		select {
+		case <-g.opens:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return g.next.RoundTrip(r)
+}
+
+func (g *gate) methods() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.seen...)
+}
+
+// TestAcquireTakesTwoRequests: taking the lock is one read and one write,
+// one after the other; leader election's first renewal runs behind the
+// run (here held back until the test lets it through), and a run released
+// before it finished still releases the lease. Should that renewal never
+// succeed, the lock is lost within the renew deadline.
+func TestAcquireTakesTwoRequests(t *testing.T) {
+	env := startEnv(t)
+	ctx := context.Background()
+	gated := func(open int) (*Lease, *gate) {
+		g := &gate{open: open, opens: make(chan struct{})}
+		cfg := env.RESTConfig("primary")
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { g.next = rt; return g })
+		cs := kubernetes.NewForConfigOrDie(cfg)
+		return NewLease(LeaseConfig{Client: cs.CoordinationV1(), Namespace: "kube-system", Name: "nekoctl-gated",
+			Identity: "gated run", Duration: 3 * time.Second}), g
+	}
+
+	l, g := gated(2)
+	held, err := l.Acquire(ctx, 0)
+	if err != nil {
+		t.Fatalf("acquire with the renewal held back: %v", err)
+	}
+	if diff := cmp.Diff([]string{"GET", "POST"}, g.methods()[:2]); diff != "" {
+		t.Errorf("requests before the lock was held (-want +got):\n%s", diff)
+	}
+	other := newLease(env.Clientset("primary"), "other run", 3*time.Second)
+	other.cfg.Name = "nekoctl-gated"
+	if _, err := other.Acquire(ctx, 0); !errors.As(err, new(*HeldError)) {
+		t.Fatalf("another run took the lock while the first renewal was held back: %v", err)
+	}
+	close(g.opens)
+	if err := held.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := other.Holder(ctx); err != nil || h != nil {
+		t.Fatalf("after release Holder() = %+v, %v", h, err)
+	}
+
+	// The lease exists now: a GET and an update take it.
+	l, g = gated(2)
+	held, err = l.Acquire(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"GET", "PUT"}, g.methods()[:2]); diff != "" {
+		t.Errorf("requests before the lock was held (-want +got):\n%s", diff)
+	}
+	select {
+	case <-held.Lost():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first renewal never succeeded, yet the lock was not lost")
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := held.Release(rctx); err != nil {
+		t.Fatalf("releasing a lost lock: %v", err)
 	}
 }
 
