@@ -65,19 +65,23 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.acct(w, r)
-	if a == nil {
-		return
-	}
+// policyIndex finds the policy the path names, or answers 404.
+func policyIndex(w http.ResponseWriter, r *http.Request, a *account) int {
 	i := findByID(a.policies, func(p *Policy) string { return p.ID }, r.PathValue("id"))
 	if i < 0 {
 		writeErr(w, http.StatusNotFound, 17003, "policy not found")
-		return
 	}
-	writeOK(w, a.policies[i])
+	return i
+}
+
+func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.acct(w, r); a != nil {
+		if i := policyIndex(w, r, a); i >= 0 {
+			writeOK(w, a.policies[i])
+		}
+	}
 }
 
 func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) { s.putPolicy(w, r, false) }
@@ -100,9 +104,8 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request, update bool) 
 	}
 	now := s.stamp()
 	if update {
-		i := findByID(a.policies, func(p *Policy) string { return p.ID }, r.PathValue("id"))
+		i := policyIndex(w, r, a)
 		if i < 0 {
-			writeErr(w, http.StatusNotFound, 17003, "policy not found")
 			return
 		}
 		p.ID, p.Created, p.Modified = a.policies[i].ID, a.policies[i].Created, now
@@ -187,9 +190,8 @@ func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	i := findByID(a.policies, func(p *Policy) string { return p.ID }, r.PathValue("id"))
+	i := policyIndex(w, r, a)
 	if i < 0 {
-		writeErr(w, http.StatusNotFound, 17003, "policy not found")
 		return
 	}
 	a.policies = slices.Delete(a.policies, i, i+1)
