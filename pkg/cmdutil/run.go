@@ -64,12 +64,17 @@ func (f *Factory) EventSink(output string) event.Sink {
 }
 
 // Reporter picks how an apply's progress is printed: JSON lines with -o
-// json, the live view on a terminal (unless noProgress), else plain lines.
+// json, the live view on a terminal (unless noProgress), else plain lines
+// each prefixed with the time of its event.
 func (f *Factory) Reporter(output string, noProgress bool) progress.Reporter {
-	if output == "json" || noProgress || !f.IOStreams.LiveProgressEnabled() {
+	if output == "json" {
 		return progress.Plain(f.EventSink(output))
 	}
-	return progress.NewView(f.IOStreams.ErrOut, progress.Options{Now: f.Now, Color: f.IOStreams.ErrColorEnabled()})
+	o := progress.Options{Now: f.Now, Color: f.IOStreams.ErrColorEnabled()}
+	if noProgress || !f.IOStreams.LiveProgressEnabled() {
+		return progress.Lines(f.IOStreams.ErrOut, o)
+	}
+	return progress.NewView(f.IOStreams.ErrOut, o)
 }
 
 // CheckOutput validates an -o value.

@@ -3,6 +3,8 @@
 // finished changes scrolled above, a done/total counter); elsewhere the
 // same events are plain lines or JSON. It consumes pkg/event events and
 // never decides anything about the run.
+//
+// Which one a run gets is decided once, by cmdutil's Factory.Reporter.
 package progress
 
 import (
@@ -22,7 +24,7 @@ type Reporter interface {
 	End()
 }
 
-// Plain reports every event to a sink as it comes (plain lines, JSON).
+// Plain reports every event to a sink as it comes (the JSON stream).
 func Plain(sink event.Sink) Reporter { return plain(sink) }
 
 type plain event.Sink
