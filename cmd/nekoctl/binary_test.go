@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,16 +27,38 @@ type binary struct {
 	home string
 }
 
-// buildBinary builds cmd/nekoctl once for the test: the binary users run,
-// not this test binary.
+var (
+	buildOnce sync.Once
+	builtPath string
+	buildErr  error
+)
+
+// buildBinary builds cmd/nekoctl once for the test process: the binary
+// users run, not this test binary. TestMain removes it.
 func buildBinary(t *testing.T, w *stacktest.World) *binary {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "nekoctl")
-	build := exec.Command("go", "build", "-o", path, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "nekoctl-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtPath = filepath.Join(dir, "nekoctl")
+		if out, err := exec.Command("go", "build", "-o", builtPath, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return &binary{path: path, w: w, home: t.TempDir()}
+	return &binary{path: builtPath, w: w, home: t.TempDir()}
+}
+
+// removeBinary removes what buildBinary built, if it built anything.
+func removeBinary() {
+	if builtPath != "" {
+		_ = os.RemoveAll(filepath.Dir(builtPath))
+	}
 }
 
 // command is one nekoctl command line with the world's environment and
@@ -91,6 +115,13 @@ func (b *binary) mustRun(t *testing.T, want int, args ...string) run {
 		t.Fatalf("nekoctl %s: exit %d, want %d:\n%s", strings.Join(args, " "), r.code, want, r.out)
 	}
 	return r
+}
+
+// runner is a stacktest.Runner through the binary.
+func (b *binary) runner(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	r := b.run(t, append(args, "-f", b.w.Spec)...)
+	return r.out, r.code
 }
 
 // lockHolder is the identity written in the stack's Lease, "" when none.

@@ -2,116 +2,31 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
+	"github.com/neko-defense/nekoctl/internal/stacktest"
 	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
-	"github.com/neko-defense/nekoctl/pkg/kubetest"
 )
 
-var stackRegions = []string{"us-east", "eu-west", "asia-pacific"}
-
-// binaryStack is the guide's stack for the real nekoctl binary: both
-// emulators, slowed down so that a run can be interrupted part-way, and one
-// real kube-apiserver per region.
-type binaryStack struct {
-	bin   string
-	kube  *kubetest.Env
-	cf    *cfemu.Server
-	atlas *atlasemu.Server
-	spec  string
-	env   []string
-}
-
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// nekoctlBinary builds this command once per test run.
-func nekoctlBinary(t *testing.T) string {
+// slowStack is the guide's stack for the real binary with both emulators
+// slowed down, so that a run can be interrupted part-way: the Atlas cluster
+// takes clusterBuild to create, so that a change stays in flight that long.
+func slowStack(t *testing.T, clusterBuild time.Duration) *binary {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "nekoctl-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "nekoctl")
-		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
+	w := stacktest.New(t)
+	w.Atlas.SetDurations(clusterBuild, 50*time.Millisecond, 50*time.Millisecond)
+	w.CF.SetFaults(cfemu.Faults{Latency: 150 * time.Millisecond})
+	w.Atlas.SetLatency(150 * time.Millisecond)
+	return buildBinary(t, w)
 }
 
-// newBinaryStack starts the stack's outside world; the Atlas cluster takes
-// clusterBuild to create, so that a change stays in flight that long.
-func newBinaryStack(t *testing.T, clusterBuild time.Duration) *binaryStack {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: needs the nekoctl binary and three kube-apiservers")
-	}
-	ctx := context.Background()
-	s := &binaryStack{bin: nekoctlBinary(t)}
-	kube, err := kubetest.Start(ctx, kubetest.Options{}, stackRegions...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kube.Stop)
-	for i, r := range stackRegions {
-		if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", fmt.Sprintf("198.51.100.%d", 10+i)); err != nil {
-			t.Fatal(err)
-		}
-		if err := kube.InstallPrometheusOperatorCRDs(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.kube = kube
-	s.cf = cfemu.New(t)
-	s.cf.AddZone("nekodefense.example", cfemu.Pro)
-	s.atlas = atlasemu.New(atlasemu.Options{CreateDuration: clusterBuild})
-	t.Cleanup(s.atlas.Close)
-	src, err := os.ReadFile("../../examples/global.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := strings.NewReplacer(
-		"orgID: 5f0123456789abcdef012345", "orgID: "+atlasemu.DefaultOrgID+"\n    baseURL: "+s.atlas.URL(),
-		"accountID: 0123456789abcdef0123456789abcdef", "accountID: "+cfemu.DefaultAccount,
-		"kubeContext: neko-", "kubeContext: ",
-		// A test binary has no release version: it deploys only a named image.
-		"  workload:\n", "  workload:\n    image: neko-defense/nekoctl:1.0.0@sha256:"+strings.Repeat("ab", 32)+"\n",
-	).Replace(string(src))
-	s.spec = filepath.Join(t.TempDir(), "nekoctl.yaml")
-	if err := os.WriteFile(s.spec, []byte(spec), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.env = append(os.Environ(),
-		"CLOUDFLARE_API_TOKEN="+s.cf.Token(), "CLOUDFLARE_BASE_URL="+s.cf.URL(),
-		"MONGODB_ATLAS_PUBLIC_API_KEY="+atlasemu.DefaultPublicKey, "MONGODB_ATLAS_PRIVATE_API_KEY="+atlasemu.DefaultPrivateKey,
-		"KUBECONFIG="+kube.Kubeconfig)
-	return s
-}
-
-// run is one nekoctl process; its output is read while it runs.
+// signalledRun is one nekoctl process; its output is read while it runs.
 type signalledRun struct {
 	cmd  *exec.Cmd
 	mu   sync.Mutex
@@ -132,11 +47,11 @@ func (r *signalledRun) output() string {
 	return r.out.String()
 }
 
-func (s *binaryStack) start(t *testing.T, args ...string) *signalledRun {
+// start starts nekoctl with the spec and returns at once.
+func (b *binary) start(t *testing.T, args ...string) *signalledRun {
 	t.Helper()
 	r := &signalledRun{done: make(chan struct{})}
-	r.cmd = exec.Command(s.bin, append(args, "-f", s.spec)...)
-	r.cmd.Env = s.env
+	r.cmd = b.command(append(args, "-f", b.w.Spec)...)
 	r.cmd.Stdout, r.cmd.Stderr = r, r
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -186,55 +101,18 @@ func (r *signalledRun) waitFor(t *testing.T, s string, n int) {
 	}
 }
 
-func (s *binaryStack) leaseHolder(t *testing.T) string {
+// converges runs up to its end at full speed, then checks the plan is
+// empty and that nothing exists twice.
+func (b *binary) converges(t *testing.T, upArgs ...string) {
 	t.Helper()
-	l, err := s.kube.Clientset("us-east").CoordinationV1().Leases("kube-system").Get(context.Background(), "nekoctl-neko-defense", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.Spec.HolderIdentity == nil {
-		return ""
-	}
-	return *l.Spec.HolderIdentity
-}
-
-// converges runs up to its end, then checks the plan is empty and that
-// nothing exists twice.
-func (s *binaryStack) converges(t *testing.T, upArgs ...string) {
-	t.Helper()
-	up := s.start(t, append([]string{"up", "--yes"}, upArgs...)...)
+	b.w.CF.SetFaults(cfemu.Faults{})
+	b.w.Atlas.SetLatency(0)
+	up := b.start(t, append([]string{"up", "--yes"}, upArgs...)...)
 	if code := up.wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("up after the interruption: exit %d\n%s", code, up.output())
 	}
-	plan := s.start(t, "plan", "--detailed-exitcode")
-	if code := plan.wait(t, 2*time.Minute); code != 0 {
-		t.Fatalf("the plan after converging is not empty (exit %d):\n%s", code, plan.output())
-	}
-	if n := len(s.cf.Monitors()); n != 1 {
-		t.Errorf("monitors = %d, want 1", n)
-	}
-	if n := len(s.cf.Pools()); n != len(stackRegions) {
-		t.Errorf("pools = %d, want %d", n, len(stackRegions))
-	}
-	if n := len(s.cf.LoadBalancers("nekodefense.example")); n != 1 {
-		t.Errorf("load balancers = %d, want 1", n)
-	}
-	if n := s.cf.CertificateCount(); n != 1 {
-		t.Errorf("origin certificates = %d, want 1", n)
-	}
-	seen := map[string]int{}
-	for _, r := range s.cf.Records("nekodefense.example") {
-		seen[r.Type+" "+r.Name]++
-	}
-	for k, n := range seen {
-		if n > 1 {
-			t.Errorf("DNS record %s exists %d times", k, n)
-		}
-	}
-	gid, _ := s.atlas.ProjectID("neko-defense")
-	if names := s.atlas.ClusterNames(gid); len(names) != 1 {
-		t.Errorf("clusters = %v, want one", names)
-	}
+	b.mustRun(t, 0, "plan", "-f", b.w.Spec, "--detailed-exitcode")
+	b.w.CheckOneOfEach(t)
 }
 
 // clusterCreating is the line of the Atlas cluster's create starting: from
@@ -245,11 +123,9 @@ const clusterCreating = `atlas[project/neko-defense].cluster["neko-global"]: cre
 // flight finish, starts no more, releases the lock, lists what was made and
 // what was not, and exits 130; a second `up` converges with no duplicates.
 func TestCtrlCStopsSchedulingAndExits130(t *testing.T) {
-	s := newBinaryStack(t, 3*time.Second)
-	s.cf.SetFaults(cfemu.Faults{Latency: 150 * time.Millisecond})
-	s.atlas.SetLatency(150 * time.Millisecond)
+	b := slowStack(t, 3*time.Second)
 
-	up := s.start(t, "up", "--yes")
+	up := b.start(t, "up", "--yes")
 	up.waitFor(t, clusterCreating, 1)
 	if err := up.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -275,24 +151,19 @@ func TestCtrlCStopsSchedulingAndExits130(t *testing.T) {
 			t.Errorf("output says %q", never)
 		}
 	}
-	if h := s.leaseHolder(t); h != "" {
+	if h := b.lockHolder(t); h != "" {
 		t.Errorf("the lock is still held by %q", h)
 	}
-
-	s.cf.SetFaults(cfemu.Faults{})
-	s.atlas.SetLatency(0)
-	s.converges(t)
+	b.converges(t)
 }
 
 // TestSecondCtrlCAborts: a second SIGINT cuts the calls in flight short and
 // exits 130 at once, reporting them interrupted; the lock is left to expire,
 // and the next `up`, waiting for it, converges with no duplicates.
 func TestSecondCtrlCAborts(t *testing.T) {
-	s := newBinaryStack(t, 30*time.Second)
-	s.cf.SetFaults(cfemu.Faults{Latency: 150 * time.Millisecond})
-	s.atlas.SetLatency(150 * time.Millisecond)
+	b := slowStack(t, 30*time.Second)
 
-	up := s.start(t, "up", "--yes", "--lock-lease", "3s")
+	up := b.start(t, "up", "--yes", "--lock-lease", "3s")
 	up.waitFor(t, clusterCreating, 1)
 	_ = up.cmd.Process.Signal(syscall.SIGINT)
 	up.waitFor(t, "run: interrupted", 1)
@@ -317,11 +188,8 @@ func TestSecondCtrlCAborts(t *testing.T) {
 			t.Errorf("output says %q", never)
 		}
 	}
-	if h := s.leaseHolder(t); h == "" {
+	if h := b.lockHolder(t); h == "" {
 		t.Error("the aborted run released the lock; it should be left to expire")
 	}
-
-	s.cf.SetFaults(cfemu.Faults{})
-	s.atlas.SetLatency(0)
-	s.converges(t, "--lock-timeout", "1m")
+	b.converges(t, "--lock-timeout", "1m")
 }

@@ -14,9 +14,17 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removingBinary{m}, map[string]func(){
 		"nekoctl": func() { os.Exit(root.Execute(context.Background(), factory.New(), os.Args[1:])) },
 	})
+}
+
+// removingBinary runs the tests, then removes the nekoctl binary they built.
+type removingBinary struct{ m *testing.M }
+
+func (r removingBinary) Run() int {
+	defer removeBinary()
+	return r.m.Run()
 }
 
 // TestScripts runs the user journeys in testdata/script: each is a txtar

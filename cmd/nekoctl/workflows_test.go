@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,54 +71,9 @@ func testConcurrentUps(t *testing.T, b *binary) {
 		t.Errorf("the loser did not refuse at once (%s, the winner took %s):\n%s", loser.took, winner.took, loser.out)
 	}
 	t.Logf("winner %s, loser refused after %s", winner.took.Round(time.Millisecond), loser.took.Round(time.Millisecond))
-	checkNoDuplicates(t, b.w)
+	b.w.CheckOneOfEach(t)
 	if h := b.lockHolder(t); h != "" {
 		t.Errorf("the lock is still held after the run by %q", h)
-	}
-}
-
-// checkNoDuplicates counts what the stack owns in every system.
-func checkNoDuplicates(t *testing.T, w *stacktest.World) {
-	t.Helper()
-	if n := len(w.CF.Pools()); n != 3 {
-		t.Errorf("pools = %d, want 3", n)
-	}
-	if n := len(w.CF.Monitors()); n != 1 {
-		t.Errorf("monitors = %d, want 1", n)
-	}
-	if n := len(w.CF.LoadBalancers(stacktest.Zone)); n != 1 {
-		t.Errorf("load balancers = %d, want 1", n)
-	}
-	if n := w.CF.CertificateCount(); n != 1 {
-		t.Errorf("origin certificates = %d, want 1", n)
-	}
-	records := map[string]int{}
-	for _, r := range w.CF.Records(stacktest.Zone) {
-		records[r.Type+" "+r.Name]++
-	}
-	if len(records) == 0 {
-		t.Error("no DNS records")
-	}
-	for k, n := range records {
-		if n != 1 {
-			t.Errorf("DNS record %s exists %d times", k, n)
-		}
-	}
-	gid, ok := w.Atlas.ProjectID("neko-defense")
-	if !ok {
-		t.Fatal("no Atlas project")
-	}
-	if names := w.Atlas.ClusterNames(gid); len(names) != 1 {
-		t.Errorf("clusters = %v, want one", names)
-	}
-	for _, r := range stacktest.Regions {
-		ds, err := w.Kube.Clientset(r).AppsV1().Deployments("neko-defense").List(context.Background(), metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ds.Items) == 0 {
-			t.Errorf("%s: no Deployments", r)
-		}
 	}
 }
 
@@ -157,7 +113,7 @@ func testKilledHolder(t *testing.T, b *binary) {
 		t.Errorf("the lock was taken %s after the kill, before the %s lease expired", waited, lease)
 	}
 	b.mustRun(t, 0, "plan", "-f", b.w.Spec, "--detailed-exitcode")
-	checkNoDuplicates(t, b.w)
+	b.w.CheckOneOfEach(t)
 }
 
 // testSavedPlan saves a plan of a spec change, applies exactly that file,
@@ -186,12 +142,20 @@ func testSavedPlan(t *testing.T, b *binary) {
 	if want := "Applied " + strconv.Itoa(n) + " change(s), 0 failed, 0 skipped."; !strings.Contains(r.out, want) {
 		t.Fatalf("up FILE did not apply exactly the plan's %d changes:\n%s", n, r.out)
 	}
+	// Without a terminal each change starts on a plain line after the time
+	// of day it started.
+	if got := len(timedStart.FindAllString(r.out, -1)); got != n {
+		t.Errorf("%d timestamped lines of a change starting, want %d:\n%s", got, n, r.out)
+	}
 	b.mustRun(t, 0, "plan", "-f", b.w.Spec, "--detailed-exitcode")
 	r = b.mustRun(t, 1, "up", file, "--yes")
 	if !strings.Contains(r.out, "the saved plan is stale, nothing was applied") {
 		t.Fatalf("a second up of the same plan was not refused as stale:\n%s", r.out)
 	}
 }
+
+// timedStart is the plain line of a change starting, after its time.
+var timedStart = regexp.MustCompile(`(?m)^[0-2][0-9]:[0-5][0-9]:[0-5][0-9] (atlas|cloudflare|kubernetes)\[[^\n]*: (creating|updating|replacing|deleting)\.\.\.$`)
 
 // testStalePlan saves a plan, then changes a zone setting through the
 // Cloudflare API and a Deployment through the Kubernetes API: the plan is

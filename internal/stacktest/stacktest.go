@@ -23,6 +23,16 @@ var Regions = []string{"us-east", "eu-west", "asia-pacific"}
 // Zone is the guide's Cloudflare zone.
 const Zone = "nekodefense.example"
 
+// GatewayAddress is the public address of a region's Gateway.
+func GatewayAddress(region string) string {
+	for i, r := range Regions {
+		if r == region {
+			return fmt.Sprintf("198.51.100.%d", 10+i)
+		}
+	}
+	panic("no region " + region)
+}
+
 // World is the stack's outside world.
 type World struct {
 	Kube  *kubetest.Env
@@ -47,8 +57,8 @@ func New(t *testing.T) *World {
 		t.Fatal(err)
 	}
 	t.Cleanup(kube.Stop)
-	for i, r := range Regions {
-		if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", fmt.Sprintf("198.51.100.%d", 10+i)); err != nil {
+	for _, r := range Regions {
+		if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", GatewayAddress(r)); err != nil {
 			t.Fatal(err)
 		}
 		if err := kube.InstallPrometheusOperatorCRDs(ctx, r); err != nil {

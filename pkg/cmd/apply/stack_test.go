@@ -12,15 +12,12 @@ import (
 	corev1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/neko-defense/nekoctl/internal/stacktest"
-	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmd/status"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
 	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
-	"github.com/neko-defense/nekoctl/pkg/iostreams"
 	"github.com/neko-defense/nekoctl/pkg/kubetest"
-	"github.com/neko-defense/nekoctl/pkg/providers/atlas"
 	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 )
 
@@ -29,17 +26,17 @@ var regions = stacktest.Regions
 // world is the whole stack's outside world on this machine: the two
 // service emulators and one real kube-apiserver per region.
 type world struct {
+	stack *stacktest.World
 	kube  *kubetest.Env
 	cf    *cfemu.Server
 	atlas *atlasemu.Server
 	spec  string
-	env   map[string]string
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	s := stacktest.New(t)
-	return &world{kube: s.Kube, cf: s.CF, atlas: s.Atlas, spec: s.Spec, env: s.Env}
+	return &world{stack: s, kube: s.Kube, cf: s.CF, atlas: s.Atlas, spec: s.Spec}
 }
 
 func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (string, error) {
@@ -194,39 +191,11 @@ func TestInterruptedUpConverges(t *testing.T) {
 	if out, err := w.run(t, "plan", nil); err != nil {
 		t.Fatalf("plan after converging is not empty (%v):\n%s", err, out)
 	}
-	if n := len(w.cf.Pools()); n != 3 {
-		t.Errorf("pools = %d, want 3", n)
-	}
-	if n := len(w.cf.LoadBalancers("nekodefense.example")); n != 1 {
-		t.Errorf("load balancers = %d, want 1", n)
-	}
-	seen := map[string]int{}
-	for _, r := range w.cf.Records("nekodefense.example") {
-		seen[r.Type+" "+r.Name]++
-	}
-	for k, n := range seen {
-		if n > 1 {
-			t.Errorf("DNS record %s exists %d times", k, n)
-		}
-	}
-	gid, _ := w.atlas.ProjectID("neko-defense")
-	if names := w.atlas.ClusterNames(gid); len(names) != 1 {
-		t.Errorf("clusters = %v, want one", names)
-	}
+	w.stack.CheckOneOfEach(t)
 }
 
-// factory wires the CLI to this world, with short polls, and captures its output.
-func (w *world) factory() (f *cmdutil.Factory, out, errOut *bytes.Buffer) {
-	f = factory.New()
-	ios, _, out, errOut := iostreams.Test()
-	f.IOStreams = ios
-	f.Getenv = func(k string) string { return w.env[k] }
-	f.Providers = factory.ProvidersWith(f, factory.Tuning{
-		Atlas:      atlas.Config{PollInterval: 20 * time.Millisecond, Timeout: time.Minute},
-		Kubernetes: kubernetes.Config{PollInterval: 50 * time.Millisecond, RolloutTimeout: time.Minute, AddressTimeout: time.Minute},
-	})
-	return f, out, errOut
-}
+// factory wires the CLI to this world and captures its output.
+func (w *world) factory() (f *cmdutil.Factory, out, errOut *bytes.Buffer) { return w.stack.Factory() }
 
 func firstLine(err error) string {
 	if err == nil {
