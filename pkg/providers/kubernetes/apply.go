@@ -93,7 +93,7 @@ func (p *Provider) apply(ctx context.Context, c plan.Change, out provider.Output
 		obj.SetAnnotations(ann)
 	}
 	if gvk.Kind == "Deployment" || gvk.Kind == "StatefulSet" {
-		if err := p.checkPodSecurity(ctx, c.After); err != nil {
+		if err := p.checkPodSecurityOnApply(ctx, c.After); err != nil {
 			return fmt.Errorf("%s: not applied: %w", c.Address, err)
 		}
 	}

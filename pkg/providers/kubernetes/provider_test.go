@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -391,6 +392,54 @@ func TestPodSecurityViolation(t *testing.T) {
 		}
 	}
 	p.mutate = nil
+	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
+}
+
+// TestPodSecurityCheckWaitsForTheDefaultServiceAccount: the check pod runs
+// as the namespace's default ServiceAccount, which a controller creates a
+// moment after the namespace; an apply right after the namespace's waits
+// for it instead of failing.
+func TestPodSecurityCheckWaitsForTheDefaultServiceAccount(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	const region = "eu-west"
+	st := isolatedStack("fresh-sa")
+	dropNamespace(t, region, "fresh-sa")
+	out := upstream()
+	p := newProvider(t, st, region, nil)
+	// Everything but the workloads and what waits for them first.
+	changes := planRegion(t, p, out, provider.Options{})
+	later := map[plan.Address]bool{}
+	for grew := true; grew; {
+		grew = false
+		for _, c := range changes {
+			if later[c.Address] {
+				continue
+			}
+			k := c.Address.Kind
+			if k == "Deployment" || k == "StatefulSet" || slices.ContainsFunc(c.DependsOn, func(a plan.Address) bool { return later[a] }) {
+				later[c.Address], grew = true, true
+			}
+		}
+	}
+	var first, rest []plan.Change
+	for _, c := range changes {
+		if later[c.Address] {
+			rest = append(rest, c)
+		} else {
+			first = append(first, c)
+		}
+	}
+	if len(rest) == 0 {
+		t.Fatal("the plan has no workload")
+	}
+	applyAll(t, p, first, out)
+	// As if the controller had not got to the new namespace yet (it makes
+	// the account again a few hundred milliseconds later).
+	ctx := context.Background()
+	sas := env.Clientset(region).CoreV1().ServiceAccounts("fresh-sa")
+	kubetestWait(t, func() bool { return sas.Delete(ctx, "default", metav1.DeleteOptions{}) == nil })
+	applyAll(t, p, rest, out)
 	applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out)
 }
 

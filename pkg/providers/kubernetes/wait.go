@@ -218,7 +218,35 @@ func (p *Provider) checkPodSecurity(ctx context.Context, doc map[string]any) err
 	_, err = p.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(obj.GetNamespace()).
 		Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: FieldManager})
 	if err != nil {
-		return fmt.Errorf("%s %s/%s: a pod from its template is refused: %s", obj.GetKind(), obj.GetNamespace(), obj.GetName(), apiMessage(err))
+		err = fmt.Errorf("%s %s/%s: a pod from its template is refused: %s", obj.GetKind(), obj.GetNamespace(), obj.GetName(), apiMessage(err))
+		if strings.Contains(err.Error(), `serviceaccount "default" not found`) {
+			err = fmt.Errorf("%w: %w", errNoDefaultServiceAccount, err)
+		}
+		return err
 	}
 	return nil
+}
+
+// errNoDefaultServiceAccount: the check pod's namespace has no default
+// ServiceAccount yet.
+var errNoDefaultServiceAccount = errors.New("the namespace has no default ServiceAccount yet")
+
+// serviceAccountTimeout bounds the wait for a new namespace's default
+// ServiceAccount.
+const serviceAccountTimeout = time.Minute
+
+// checkPodSecurityOnApply runs checkPodSecurity right before an apply. A
+// namespace created a moment ago gets its default ServiceAccount, which the
+// check pod runs as, from a controller shortly after: the check is made
+// again, backing off, until it is there.
+func (p *Provider) checkPodSecurityOnApply(ctx context.Context, doc map[string]any) error {
+	var err error
+	perr := p.poll(ctx, serviceAccountTimeout, func(int) (bool, error) {
+		err = p.checkPodSecurity(ctx, doc)
+		return !errors.Is(err, errNoDefaultServiceAccount), nil
+	})
+	if perr != nil && !errors.Is(perr, errPollTimeout) {
+		return perr
+	}
+	return err
 }
