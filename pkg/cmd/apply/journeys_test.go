@@ -12,7 +12,7 @@ import (
 // it over; the next plan is empty (stacktest.AdoptionJourney).
 func TestGuideStackBuiltByHandIsAdopted(t *testing.T) {
 	w := newWorld(t)
-	stacktest.AdoptionJourney(t, w.stack, w.runner)
+	stacktest.AdoptionJourney(t, w.World, w.runner)
 }
 
 // TestPartialRuns plans and applies parts of the guide's stack with
@@ -20,14 +20,14 @@ func TestGuideStackBuiltByHandIsAdopted(t *testing.T) {
 // (stacktest.PartialRunsJourney).
 func TestPartialRuns(t *testing.T) {
 	w := newWorld(t)
-	stacktest.PartialRunsJourney(t, w.stack, w.runner)
+	stacktest.PartialRunsJourney(t, w.World, w.runner)
 }
 
 // runner is a stacktest.Runner through w.cli: the journeys run here in the
 // test's process, and through the built binary in cmd/nekoctl.
 func (w *world) runner(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	out, err := w.cli(t, append(args, "-f", w.spec)...)
+	out, err := w.cli(t, append(args, "-f", w.Spec)...)
 	if err != nil {
 		out += "\nError: " + err.Error()
 	}

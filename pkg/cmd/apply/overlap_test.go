@@ -29,11 +29,11 @@ func TestOverlappingUpsHeal(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := w.cf.CallsMatching("POST", "/load_balancers/monitors"); n < 2 {
+	if n := w.CF.CallsMatching("POST", "/load_balancers/monitors"); n < 2 {
 		t.Fatalf("the two runs did not overlap (%d monitor creates): nothing to heal", n)
 	}
 	t.Logf("after the overlap: %d monitors, %d pools, %d load balancers, %d certificates",
-		len(w.cf.Monitors()), len(w.cf.Pools()), len(w.cf.LoadBalancers("nekodefense.example")), w.cf.CertificateCount())
+		len(w.CF.Monitors()), len(w.CF.Pools()), len(w.CF.LoadBalancers("nekodefense.example")), w.CF.CertificateCount())
 
 	out, err := w.run(t, "up", nil)
 	if err != nil {
@@ -42,22 +42,22 @@ func TestOverlappingUpsHeal(t *testing.T) {
 	if out, err := w.run(t, "plan", nil); err != nil {
 		t.Fatalf("the plan after one healing up is not empty (%v):\n%s", err, out)
 	}
-	if n := len(w.cf.Monitors()); n != 1 {
+	if n := len(w.CF.Monitors()); n != 1 {
 		t.Errorf("monitors = %d, want 1", n)
 	}
-	if n := len(w.cf.Pools()); n != len(regions) {
+	if n := len(w.CF.Pools()); n != len(regions) {
 		t.Errorf("pools = %d, want %d", n, len(regions))
 	}
-	if n := len(w.cf.LoadBalancers("nekodefense.example")); n != 1 {
+	if n := len(w.CF.LoadBalancers("nekodefense.example")); n != 1 {
 		t.Errorf("load balancers = %d, want 1", n)
 	}
-	certs := w.cf.CertificatePEMs()
+	certs := w.CF.CertificatePEMs()
 	if len(certs) != 1 {
 		t.Fatalf("origin certificates = %d, want 1", len(certs))
 	}
 	for _, pem := range certs {
 		for _, r := range regions {
-			s, err := w.kube.Clientset(r).CoreV1().Secrets("neko-defense").Get(context.Background(), "neko-api-origin-tls", corev1.GetOptions{})
+			s, err := w.Kube.Clientset(r).CoreV1().Secrets("neko-defense").Get(context.Background(), "neko-api-origin-tls", corev1.GetOptions{})
 			if err != nil {
 				t.Fatalf("%s: %v", r, err)
 			}
@@ -70,7 +70,7 @@ func TestOverlappingUpsHeal(t *testing.T) {
 	if out, err := w.run(t, "down", func(o *ApplyOptions) { o.Provider.Force = true }); err != nil {
 		t.Fatalf("down --force: %v\n%s", err, out)
 	}
-	if n := w.cf.CertificateCount(); n != 0 {
+	if n := w.CF.CertificateCount(); n != 0 {
 		t.Errorf("certificates left after down --force: %d", n)
 	}
 }

@@ -26,7 +26,7 @@ import (
 // and the `-out` spelling included, against this world.
 func (w *world) cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	f, out, errOut := w.factory()
+	f, out, errOut := w.Factory()
 	root := &cobra.Command{Use: "nekoctl", SilenceErrors: true, SilenceUsage: true}
 	root.AddCommand(plan.NewCmdPlan(f, nil), NewCmdUp(f, nil), NewCmdDown(f, nil), show.NewCmdShow(f, nil), output.NewCmdOutput(f, nil),
 		rollback.NewCmdRollback(f, nil))
@@ -46,7 +46,7 @@ func TestSavedPlanJourney(t *testing.T) {
 	dir := t.TempDir()
 	first, second, destroy := filepath.Join(dir, "first.plan"), filepath.Join(dir, "second.plan"), filepath.Join(dir, "destroy.plan")
 
-	out, err := w.cli(t, "plan", "-f", w.spec, "-out", first)
+	out, err := w.cli(t, "plan", "-f", w.Spec, "-out", first)
 	if err != nil || !strings.Contains(out, "Saved the plan to "+first) {
 		t.Fatalf("plan -out: %v\n%s", err, out)
 	}
@@ -57,7 +57,7 @@ func TestSavedPlanJourney(t *testing.T) {
 	if n := saved.Plan.Summary().Add; n < 40 {
 		t.Fatalf("the first plan creates %d resources", n)
 	}
-	if n := len(w.cf.Pools()); n != 0 {
+	if n := len(w.CF.Pools()); n != 0 {
 		t.Fatalf("plan -out created %d pools", n)
 	}
 
@@ -74,7 +74,7 @@ func TestSavedPlanJourney(t *testing.T) {
 	if want := "Applied " + strconv.Itoa(planned) + " change(s), 0 failed, 0 skipped."; !strings.Contains(out, want) {
 		t.Fatalf("up FILE did not apply exactly the plan's %d changes:\n%s", planned, out)
 	}
-	if out, err := w.cli(t, "plan", "-f", w.spec, "--detailed-exitcode"); err != nil {
+	if out, err := w.cli(t, "plan", "-f", w.Spec, "--detailed-exitcode"); err != nil {
 		t.Fatalf("the plan after up FILE is not empty (%v):\n%s", err, out)
 	}
 
@@ -87,7 +87,7 @@ func TestSavedPlanJourney(t *testing.T) {
 	}
 
 	// A plan of the converged stack, then two edits behind its back.
-	if out, err := w.cli(t, "plan", "-f", w.spec, "-out", second); err != nil {
+	if out, err := w.cli(t, "plan", "-f", w.Spec, "-out", second); err != nil {
 		t.Fatalf("plan -out: %v\n%s", err, out)
 	}
 	text, err := os.ReadFile(second)
@@ -96,7 +96,7 @@ func TestSavedPlanJourney(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, r := range regions {
-		s, err := w.kube.Clientset(r).CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-atlas", metav1.GetOptions{})
+		s, err := w.Kube.Clientset(r).CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-atlas", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,10 +106,10 @@ func TestSavedPlanJourney(t *testing.T) {
 			}
 		}
 	}
-	if _, err := w.cf.Seed("PATCH", "/zones/"+w.cf.ZoneID("nekodefense.example")+"/settings/ssl", map[string]any{"value": "flexible"}); err != nil {
+	if _, err := w.CF.Seed("PATCH", "/zones/"+w.CF.ZoneID("nekodefense.example")+"/settings/ssl", map[string]any{"value": "flexible"}); err != nil {
 		t.Fatal(err)
 	}
-	deployments := w.kube.Clientset("eu-west").AppsV1().Deployments("neko-defense")
+	deployments := w.Kube.Clientset("eu-west").AppsV1().Deployments("neko-defense")
 	d, err := deployments.Get(ctx, kubernetes.AppName, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -132,12 +132,12 @@ func TestSavedPlanJourney(t *testing.T) {
 			t.Errorf("the refusal does not name %s:\n%v", want, err)
 		}
 	}
-	if v := w.cf.Setting("nekodefense.example", "ssl"); v != "flexible" {
+	if v := w.CF.Setting("nekodefense.example", "ssl"); v != "flexible" {
 		t.Errorf("the refused plan changed the zone's ssl setting to %v", v)
 	}
 
 	// A destroy plan, saved and applied as `down` would.
-	if out, err := w.cli(t, "plan", "-f", w.spec, "--destroy", "-out", destroy); err != nil {
+	if out, err := w.cli(t, "plan", "-f", w.Spec, "--destroy", "-out", destroy); err != nil {
 		t.Fatalf("plan --destroy -out: %v\n%s", err, out)
 	}
 	out, err = w.cli(t, "show", destroy, "-o", "markdown")
@@ -148,10 +148,10 @@ func TestSavedPlanJourney(t *testing.T) {
 	if err != nil {
 		t.Fatalf("up of a destroy plan: %v\n%s", err, out)
 	}
-	if n := len(w.cf.Pools()); n != 0 {
+	if n := len(w.CF.Pools()); n != 0 {
 		t.Errorf("pools left after the destroy plan: %d", n)
 	}
-	if lbs := w.cf.LoadBalancers("nekodefense.example"); len(lbs) != 0 {
+	if lbs := w.CF.LoadBalancers("nekodefense.example"); len(lbs) != 0 {
 		t.Errorf("load balancers left after the destroy plan: %d", len(lbs))
 	}
 	if _, err := w.cli(t, "up", destroy, "--yes"); err == nil || !strings.Contains(err.Error(), "stale") {
@@ -164,22 +164,22 @@ func TestSavedPlanJourney(t *testing.T) {
 func checkOutputs(t *testing.T, w *world) {
 	t.Helper()
 	ctx := context.Background()
-	auth, err := w.kube.Clientset("us-east").CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-auth", metav1.GetOptions{})
+	auth, err := w.Kube.Clientset("us-east").CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-auth", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	atlasSecret, err := w.kube.Clientset("us-east").CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-atlas", metav1.GetOptions{})
+	atlasSecret, err := w.Kube.Clientset("us-east").CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-atlas", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dep, err := w.kube.Clientset("eu-west").AppsV1().Deployments("neko-defense").Get(ctx, "neko-api", metav1.GetOptions{})
+	dep, err := w.Kube.Clientset("eu-west").AppsV1().Deployments("neko-defense").Get(ctx, "neko-api", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	image := dep.Spec.Template.Spec.Containers[0].Image
 	secrets := []string{string(auth.Data["ADMIN_PASSWORD"]), string(atlasSecret.Data["MONGODB_PASSWORD"]), string(atlasSecret.Data["MONGODB_URI"])}
 
-	out, err := w.cli(t, "output", "-f", w.spec)
+	out, err := w.cli(t, "output", "-f", w.Spec)
 	if err != nil {
 		t.Fatalf("output: %v\n%s", err, out)
 	}
@@ -210,19 +210,19 @@ func checkOutputs(t *testing.T, w *world) {
 		}
 	}
 
-	out, err = w.cli(t, "output", "-f", w.spec, "regions.us-east.admin_password", "--show-sensitive")
+	out, err = w.cli(t, "output", "-f", w.Spec, "regions.us-east.admin_password", "--show-sensitive")
 	if err != nil || !strings.HasPrefix(out, string(auth.Data["ADMIN_PASSWORD"])+"\n/") { // then stderr's warnings
 		t.Errorf("output NAME --show-sensitive printed something else than exactly the value (%v)", err)
 	}
-	out, err = w.cli(t, "output", "-f", w.spec, "regions.eu-west", "-o", "json")
+	out, err = w.cli(t, "output", "-f", w.Spec, "regions.eu-west", "-o", "json")
 	if err != nil || !strings.Contains(out, `"regions.eu-west.address": "198.51.100.11"`) || !strings.Contains(out, `"regions.eu-west.admin_password": "(sensitive)"`) ||
 		strings.Contains(out, "us-east") {
 		t.Errorf("output PREFIX -o json: %v\n%s", err, out)
 	}
-	if _, err := w.cli(t, "output", "-f", w.spec, "--show-sensitive"); err == nil || !strings.Contains(err.Error(), "needs the NAME") {
+	if _, err := w.cli(t, "output", "-f", w.Spec, "--show-sensitive"); err == nil || !strings.Contains(err.Error(), "needs the NAME") {
 		t.Errorf("--show-sensitive without a name: %v", err)
 	}
-	if _, err := w.cli(t, "output", "-f", w.spec, "regions", "--show-sensitive"); err == nil || !strings.Contains(err.Error(), "prints one value") {
+	if _, err := w.cli(t, "output", "-f", w.Spec, "regions", "--show-sensitive"); err == nil || !strings.Contains(err.Error(), "prints one value") {
 		t.Errorf("--show-sensitive of many values: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -15,29 +14,17 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/cmd/status"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
-	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
-	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
-	"github.com/neko-defense/nekoctl/pkg/kubetest"
 	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 )
 
 var regions = stacktest.Regions
 
-// world is the whole stack's outside world on this machine: the two
-// service emulators and one real kube-apiserver per region.
-type world struct {
-	stack *stacktest.World
-	kube  *kubetest.Env
-	cf    *cfemu.Server
-	atlas *atlasemu.Server
-	spec  string
-}
+// world is the whole stack's outside world on this machine (the two
+// service emulators and one real kube-apiserver per region), with this
+// package's ways of running commands against it.
+type world struct{ *stacktest.World }
 
-func newWorld(t *testing.T) *world {
-	t.Helper()
-	s := stacktest.New(t)
-	return &world{stack: s, kube: s.Kube, cf: s.CF, atlas: s.Atlas, spec: s.Spec}
-}
+func newWorld(t *testing.T) *world { return &world{stacktest.New(t)} }
 
 func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (string, error) {
 	return w.runFor(t, 5*time.Minute, cmd, mutate)
@@ -46,7 +33,7 @@ func (w *world) run(t *testing.T, cmd string, mutate func(*ApplyOptions)) (strin
 // runFor runs cmd with a deadline; a short one interrupts it part-way.
 func (w *world) runFor(t *testing.T, limit time.Duration, cmd string, mutate func(*ApplyOptions)) (string, error) {
 	t.Helper()
-	f, out, errOut := w.factory()
+	f, out, errOut := w.Factory()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	var err error
@@ -54,16 +41,16 @@ func (w *world) runFor(t *testing.T, limit time.Duration, cmd string, mutate fun
 	case "status":
 		c := status.NewCmdStatus(f, nil)
 		c.SilenceErrors, c.SilenceUsage = true, true
-		c.SetArgs([]string{"-f", w.spec})
+		c.SetArgs([]string{"-f", w.Spec})
 		err = c.ExecuteContext(ctx)
 	case "plan":
 		c := plan.NewCmdPlan(f, nil)
 		c.SilenceErrors, c.SilenceUsage = true, true
-		c.SetArgs([]string{"-f", w.spec, "--detailed-exitcode"})
+		c.SetArgs([]string{"-f", w.Spec, "--detailed-exitcode"})
 		err = c.ExecuteContext(ctx)
 	default:
 		o := &ApplyOptions{F: f, Yes: true}
-		o.File, o.Output, o.Parallelism = w.spec, "text", 8
+		o.File, o.Output, o.Parallelism = w.Spec, "text", 8
 		o.Lock.Enabled = true
 		o.Provider.Destroy = cmd == "down"
 		if mutate != nil {
@@ -105,21 +92,21 @@ func TestWholeStackJourney(t *testing.T) {
 
 	rolloutAndRollBack(t, w)
 
-	if n := len(w.cf.Pools()); n != 3 {
+	if n := len(w.CF.Pools()); n != 3 {
 		t.Errorf("pools = %d, want 3", n)
 	}
-	if lbs := w.cf.LoadBalancers("nekodefense.example"); len(lbs) != 1 {
+	if lbs := w.CF.LoadBalancers("nekodefense.example"); len(lbs) != 1 {
 		t.Errorf("load balancers = %d, want 1", len(lbs))
 	}
-	gid, ok := w.atlas.ProjectID("neko-defense")
+	gid, ok := w.Atlas.ProjectID("neko-defense")
 	if !ok {
 		t.Fatal("no Atlas project")
 	}
-	if st, _ := w.atlas.ClusterState(gid, "neko-global"); st != "IDLE" {
+	if st, _ := w.Atlas.ClusterState(gid, "neko-global"); st != "IDLE" {
 		t.Errorf("cluster state = %q", st)
 	}
 	for _, r := range regions {
-		s, err := w.kube.Clientset(r).CoreV1().Secrets("neko-defense").Get(context.Background(), "neko-api-atlas", corev1.GetOptions{})
+		s, err := w.Kube.Clientset(r).CoreV1().Secrets("neko-defense").Get(context.Background(), "neko-api-atlas", corev1.GetOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}
@@ -136,14 +123,14 @@ func TestWholeStackJourney(t *testing.T) {
 	if !strings.Contains(out, "protected") {
 		t.Errorf("down did not say the cluster is protected:\n%s", out)
 	}
-	if names := w.atlas.ClusterNames(gid); len(names) != 1 {
+	if names := w.Atlas.ClusterNames(gid); len(names) != 1 {
 		t.Errorf("protected cluster was deleted: %v", names)
 	}
-	if n := len(w.cf.Pools()); n != 0 {
+	if n := len(w.CF.Pools()); n != 0 {
 		t.Errorf("pools left after down: %d", n)
 	}
 	for _, r := range regions {
-		_, err := w.kube.Clientset(r).CoreV1().Namespaces().Get(context.Background(), "neko-defense", corev1.GetOptions{})
+		_, err := w.Kube.Clientset(r).CoreV1().Namespaces().Get(context.Background(), "neko-defense", corev1.GetOptions{})
 		if err == nil {
 			// Deletion is asynchronous; the harness controller finishes it.
 			time.Sleep(time.Second)
@@ -154,7 +141,7 @@ func TestWholeStackJourney(t *testing.T) {
 	if err != nil {
 		t.Fatalf("down --force: %v\n%s", err, out)
 	}
-	if names := w.atlas.ClusterNames(gid); len(names) != 0 {
+	if names := w.Atlas.ClusterNames(gid); len(names) != 0 {
 		t.Errorf("cluster left after down --force: %v", names)
 	}
 	var ec *cmdutil.ExitCodeError
@@ -191,11 +178,8 @@ func TestInterruptedUpConverges(t *testing.T) {
 	if out, err := w.run(t, "plan", nil); err != nil {
 		t.Fatalf("plan after converging is not empty (%v):\n%s", err, out)
 	}
-	w.stack.CheckOneOfEach(t)
+	w.CheckOneOfEach(t)
 }
-
-// factory wires the CLI to this world and captures its output.
-func (w *world) factory() (f *cmdutil.Factory, out, errOut *bytes.Buffer) { return w.stack.Factory() }
 
 func firstLine(err error) string {
 	if err == nil {
@@ -209,13 +193,13 @@ func firstLine(err error) string {
 // region back to the image it ran before with `nekoctl rollback`.
 func rolloutAndRollBack(t *testing.T, w *world) {
 	t.Helper()
-	src, err := os.ReadFile(w.spec)
+	src, err := os.ReadFile(w.Spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := "neko-defense/nekoctl:1.0.0@sha256:" + strings.Repeat("ab", 32)
 	after := "neko-defense/nekoctl:1.0.1@sha256:" + strings.Repeat("cd", 32)
-	if err := os.WriteFile(w.spec, []byte(strings.Replace(string(src), before, after, 1)), 0o600); err != nil {
+	if err := os.WriteFile(w.Spec, []byte(strings.Replace(string(src), before, after, 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := w.run(t, "up", nil)
@@ -225,7 +209,7 @@ func rolloutAndRollBack(t *testing.T, w *world) {
 	if !strings.Contains(out, "Rollout of the workload in 3 wave(s)") || !strings.Contains(out, "wave 1: eu-west") {
 		t.Errorf("the plan of a new image shows no waves:\n%s", out)
 	}
-	out, err = w.cli(t, "rollback", "-f", w.spec, "--region", "eu-west", "--yes")
+	out, err = w.cli(t, "rollback", "-f", w.Spec, "--region", "eu-west", "--yes")
 	if err != nil {
 		t.Fatalf("rollback: %v\n%s", err, out)
 	}
@@ -235,7 +219,7 @@ func rolloutAndRollBack(t *testing.T, w *world) {
 		}
 	}
 	for r, want := range map[string]string{"eu-west": before, "us-east": after} {
-		d, err := w.kube.Clientset(r).AppsV1().Deployments("neko-defense").Get(context.Background(), kubernetes.AppName, corev1.GetOptions{})
+		d, err := w.Kube.Clientset(r).AppsV1().Deployments("neko-defense").Get(context.Background(), kubernetes.AppName, corev1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

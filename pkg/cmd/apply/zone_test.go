@@ -14,7 +14,7 @@ import (
 // emulator; no Atlas project and no namespace exist).
 func TestPendingZoneIsRefusedBeforeAnyWrite(t *testing.T) {
 	w := newWorld(t)
-	w.cf.SetZoneStatus("nekodefense.example", "pending")
+	w.CF.SetZoneStatus("nekodefense.example", "pending")
 	out, err := w.run(t, "up", nil)
 	if err == nil {
 		t.Fatalf("up on a pending zone succeeded:\n%s", out)
@@ -24,16 +24,16 @@ func TestPendingZoneIsRefusedBeforeAnyWrite(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	for call, n := range w.cf.Calls() {
+	for call, n := range w.CF.Calls() {
 		if !strings.HasPrefix(call, "GET ") {
 			t.Errorf("Cloudflare got a write: %s (%d)", call, n)
 		}
 	}
-	if _, ok := w.atlas.ProjectID("neko-defense"); ok {
+	if _, ok := w.Atlas.ProjectID("neko-defense"); ok {
 		t.Error("an Atlas project was created")
 	}
 	for _, r := range regions {
-		if _, err := w.kube.Clientset(r).CoreV1().Namespaces().Get(context.Background(), "neko-defense", corev1.GetOptions{}); err == nil {
+		if _, err := w.Kube.Clientset(r).CoreV1().Namespaces().Get(context.Background(), "neko-defense", corev1.GetOptions{}); err == nil {
 			t.Errorf("%s: the namespace was created", r)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 // poolIDs maps region to the emulator's pool id and enabled flag.
 func (w *world) pools() (ids map[string]string, enabled map[string]bool) {
 	ids, enabled = map[string]string{}, map[string]bool{}
-	for _, p := range w.cf.Pools() {
+	for _, p := range w.CF.Pools() {
 		r := strings.TrimPrefix(p.Name, cloudflare.PoolName("neko-defense", ""))
 		ids[r], enabled[r] = p.ID, p.Enabled
 	}
@@ -39,13 +39,13 @@ func testRegionLossDrill(t *testing.T, w *world) {
 	if rep.Recovery <= 0 || rep.DB <= 0 || rep.Recovery < rep.DB || !rep.Met || !rep.Restored || rep.Objective.Scenario != recovery.ScenarioRegion {
 		t.Errorf("report: %+v", rep)
 	}
-	if n := w.atlas.PrimaryRestarts(gid, "neko-global"); n != 1 {
+	if n := w.Atlas.PrimaryRestarts(gid, "neko-global"); n != 1 {
 		t.Errorf("%d failover tests, want 1", n)
 	}
 	if _, enabled := w.pools(); !enabled["eu-west"] {
 		t.Errorf("the drill left the pool of eu-west disabled")
 	}
-	if p := w.atlas.PrimaryRegion(gid, "neko-global"); p != "AWS/US_EAST_1" {
+	if p := w.Atlas.PrimaryRegion(gid, "neko-global"); p != "AWS/US_EAST_1" {
 		t.Errorf("primary after the drill: %s", p)
 	}
 
@@ -63,9 +63,9 @@ func testRegionLossDrill(t *testing.T, w *world) {
 	// A recovery that does not come (another pool stays unhealthy) times
 	// out, and the pool is enabled again all the same.
 	ids, _ := w.pools()
-	w.cf.SetPoolHealthy(ids["asia-pacific"], false)
+	w.CF.SetPoolHealthy(ids["asia-pacific"], false)
 	out, errOut, err = w.cli(t, "drill", "region-loss", "--region", "eu-west", "--yes", "--poll", "20ms", "--timeout", "300ms")
-	w.cf.SetPoolHealthy(ids["asia-pacific"], true)
+	w.CF.SetPoolHealthy(ids["asia-pacific"], true)
 	if err == nil || !strings.Contains(err.Error(), "not recovered after") {
 		t.Fatalf("drill without recovery: %v\n%s%s", err, out, errOut)
 	}
@@ -73,11 +73,11 @@ func testRegionLossDrill(t *testing.T, w *world) {
 		t.Errorf("a failed drill left the pool of eu-west disabled")
 	}
 	// The only healthy pool is never taken away.
-	w.cf.SetPoolHealthy(ids["us-east"], false)
-	w.cf.SetPoolHealthy(ids["asia-pacific"], false)
+	w.CF.SetPoolHealthy(ids["us-east"], false)
+	w.CF.SetPoolHealthy(ids["asia-pacific"], false)
 	_, _, err = w.cli(t, "drill", "region-loss", "--region", "eu-west", "--yes")
-	w.cf.SetPoolHealthy(ids["us-east"], true)
-	w.cf.SetPoolHealthy(ids["asia-pacific"], true)
+	w.CF.SetPoolHealthy(ids["us-east"], true)
+	w.CF.SetPoolHealthy(ids["asia-pacific"], true)
 	if err == nil || !strings.Contains(err.Error(), "would take the API down") {
 		t.Fatalf("drill on the last healthy pool: %v", err)
 	}

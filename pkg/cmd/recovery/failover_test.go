@@ -26,19 +26,19 @@ type layout struct {
 func (w *world) layout(t *testing.T) layout {
 	t.Helper()
 	gid := w.projectID(t)
-	doc, ok := w.atlas.ClusterDoc(gid, "neko-global")
+	doc, ok := w.Atlas.ClusterDoc(gid, "neko-global")
 	if !ok {
 		t.Fatal("no cluster")
 	}
-	l := layout{Priorities: map[string]int{}, Primary: w.atlas.PrimaryRegion(gid, "neko-global")}
+	l := layout{Priorities: map[string]int{}, Primary: w.Atlas.PrimaryRegion(gid, "neko-global")}
 	for _, rc := range (*doc.ReplicationSpecs)[0].RegionConfigs {
 		l.Priorities[rc.RegionName] = *rc.Priority
 	}
 	names := map[string]string{}
-	for _, p := range w.cf.Pools() {
+	for _, p := range w.CF.Pools() {
 		names[p.ID] = strings.TrimPrefix(p.Name, cloudflare.PoolName("neko-defense", ""))
 	}
-	lbs := w.cf.LoadBalancers("nekodefense.example")
+	lbs := w.CF.LoadBalancers("nekodefense.example")
 	if len(lbs) != 1 {
 		t.Fatalf("%d load balancers", len(lbs))
 	}
@@ -70,7 +70,7 @@ func TestRecoveryJourney(t *testing.T) {
 }
 
 func testFailover(t *testing.T, w *world, spec layout) {
-	w.atlas.ResetCounts()
+	w.Atlas.ResetCounts()
 	out, errOut, err := w.cli(t, "failover", "--to", "eu-west", "--yes")
 	if err != nil {
 		t.Fatalf("failover: %v\n%s%s", err, out, errOut)
@@ -86,10 +86,10 @@ func testFailover(t *testing.T, w *world, spec layout) {
 		t.Fatalf("after failover (-want +got):\n%s", d)
 	}
 	// One PATCH of the cluster: the priorities and nothing else.
-	if n := w.atlas.Requests()["PATCH /groups/{groupId}/clusters/{clusterName}"]; n != 1 {
+	if n := w.Atlas.Requests()["PATCH /groups/{groupId}/clusters/{clusterName}"]; n != 1 {
 		t.Errorf("%d cluster updates, want 1", n)
 	}
-	body := w.atlas.Bodies("PATCH /groups/{groupId}/clusters/{clusterName}")
+	body := w.Atlas.Bodies("PATCH /groups/{groupId}/clusters/{clusterName}")
 	if len(body) == 1 && (strings.Contains(body[0], "backupEnabled") || strings.Contains(body[0], "tags")) {
 		t.Errorf("the failover sent more than the priorities: %s", body[0])
 	}

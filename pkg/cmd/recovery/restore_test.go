@@ -21,7 +21,7 @@ const restoredCluster = `{"name":"neko-restored","clusterType":"REPLICASET","bac
 func (w *world) secretHost(t *testing.T, region string) (host, user string, restarted bool) {
 	t.Helper()
 	ctx := context.Background()
-	cs := w.kube.Clientset(region)
+	cs := w.Kube.Clientset(region)
 	s, err := cs.CoreV1().Secrets("neko-defense").Get(ctx, "neko-api-atlas", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -60,11 +60,11 @@ func testRestore(t *testing.T, w *world) {
 	}
 
 	// A snapshot onto another cluster, then --switch every region to it.
-	snap, err := w.atlas.TakeSnapshot(gid, "neko-global")
+	snap, err := w.Atlas.TakeSnapshot(gid, "neko-global")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.atlas.SeedCluster(gid, []byte(restoredCluster)); err != nil {
+	if err := w.Atlas.SeedCluster(gid, []byte(restoredCluster)); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, err = w.cli(t, "restore", "--snapshot", snap, "--target-cluster", "neko-restored", "--switch", "--yes", "-o", "json")
@@ -78,7 +78,7 @@ func testRestore(t *testing.T, w *world) {
 	if res.JobID == "" || res.Snapshot != snap || res.Target != "neko-restored" || len(res.Switched) != 3 {
 		t.Errorf("result: %+v", res)
 	}
-	if n := w.atlas.Requests()["POST /groups/{groupId}/clusters/{clusterName}/backup/restoreJobs"]; n != 3 {
+	if n := w.Atlas.Requests()["POST /groups/{groupId}/clusters/{clusterName}/backup/restoreJobs"]; n != 3 {
 		t.Errorf("%d restore jobs requested, want 3 (one refused)", n)
 	}
 	for _, r := range regions {

@@ -9,8 +9,6 @@ import (
 
 	"github.com/neko-defense/nekoctl/internal/stacktest"
 	"github.com/neko-defense/nekoctl/pkg/cmd/apply"
-	atlasemu "github.com/neko-defense/nekoctl/pkg/emulator/atlas"
-	cfemu "github.com/neko-defense/nekoctl/pkg/emulator/cloudflare"
 	"github.com/neko-defense/nekoctl/pkg/kubetest"
 	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 )
@@ -19,13 +17,7 @@ var regions = stacktest.Regions
 
 // world is the guide's stack, brought up once: the two service emulators
 // and one real kube-apiserver per region, whose API pods exist.
-type world struct {
-	stack *stacktest.World
-	kube  *kubetest.Env
-	cf    *cfemu.Server
-	atlas *atlasemu.Server
-	spec  string
-}
+type world struct{ *stacktest.World }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
@@ -35,17 +27,17 @@ func newWorld(t *testing.T) *world {
 		s.Kube.Controller().SetRollout(r, "Deployment", "neko-defense", kubernetes.AppName,
 			kubetest.Rollout{Pods: true, PodReadyAfter: 300 * time.Millisecond})
 	}
-	return &world{stack: s, kube: s.Kube, cf: s.CF, atlas: s.Atlas, spec: s.Spec}
+	return &world{s}
 }
 
 // cli runs one command line against this world; stdout and stderr are
 // returned apart, so that -o json can be decoded.
 func (w *world) cli(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	f, out, errOut := w.stack.Factory()
+	f, out, errOut := w.Factory()
 	root := &cobra.Command{Use: "nekoctl", SilenceErrors: true, SilenceUsage: true}
 	root.AddCommand(apply.NewCmdUp(f, nil), NewCmdFailover(f, nil), NewCmdDrill(f, nil), NewCmdRestore(f, nil))
-	root.SetArgs(append(args, "-f", w.spec))
+	root.SetArgs(append(args, "-f", w.Spec))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	err = root.ExecuteContext(ctx)
@@ -62,7 +54,7 @@ func (w *world) up(t *testing.T) {
 
 func (w *world) projectID(t *testing.T) string {
 	t.Helper()
-	gid, ok := w.atlas.ProjectID("neko-defense")
+	gid, ok := w.Atlas.ProjectID("neko-defense")
 	if !ok {
 		t.Fatal("no Atlas project")
 	}
