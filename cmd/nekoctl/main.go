@@ -10,5 +10,8 @@ import (
 )
 
 func main() {
-	os.Exit(root.Execute(context.Background(), factory.New(), os.Args[1:]))
+	stopProfiles := startProfiles()
+	code := root.Execute(context.Background(), factory.New(), os.Args[1:])
+	stopProfiles()
+	os.Exit(code)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/neko-defense/nekoctl/internal/idcache"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
@@ -38,7 +39,7 @@ type Tuning struct {
 // that region.
 func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 	return func(ctx context.Context, st *spec.Stack, opts provider.Options, events event.Sink) ([]provider.Provider, error) {
-		hc := &http.Client{Timeout: httpTimeout}
+		hc := &http.Client{Timeout: httpTimeout, Transport: apiTransport()}
 		var cfClient *cfsdk.Client
 		var errs []error
 		if !opts.Offline {
@@ -48,6 +49,7 @@ func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 			}
 		}
 		t.Cloudflare.Now, t.Cloudflare.Events = f.Now, events
+		t.Cloudflare.CacheDir, t.Cloudflare.Endpoint = idcache.Dir(t.Cloudflare.CacheDir, "cloudflare"), cloudflare.Endpoint(f.Getenv)
 		t.Atlas.Now, t.Atlas.Events = f.Now, events
 		t.Kubernetes.Now, t.Kubernetes.Events = f.Now, events
 		t.Kubernetes.RotateJWTKey = opts.RotateJWTKey
@@ -75,6 +77,16 @@ func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 		}
 		return out, nil
 	}
+}
+
+// apiTransport carries the Cloudflare and Atlas requests of one run. It keeps
+// an idle connection for every request a provider has in flight (Go's
+// default keeps two per host), so that a round of reads after the first
+// does not connect again to an endpoint that speaks HTTP/1.1.
+func apiTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return t
 }
 
 // cloudflareZone reads a stack's zone with a client of its own.

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mongodb-forks/digest"
 	"go.mongodb.org/atlas-sdk/v20250312020/admin"
 	"go.mongodb.org/atlas-sdk/v20250312020/auth"
 
+	"github.com/neko-defense/nekoctl/internal/idcache"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 	"github.com/neko-defense/nekoctl/pkg/version"
@@ -84,14 +83,7 @@ func first(getenv func(string) string, keys ...string) string {
 // into cfg.
 func Build(ctx context.Context, st *spec.Stack, opts provider.Options, getenv func(string) string, httpClient *http.Client, cfg Config) (*Provider, error) {
 	cfg.RotateDBPassword, cfg.DeleteBackups = opts.RotateDBPassword, opts.DeleteBackups
-	switch cfg.CacheDir {
-	case "":
-		if base, err := os.UserCacheDir(); err == nil {
-			cfg.CacheDir = filepath.Join(base, "nekoctl", "atlas")
-		}
-	case "-":
-		cfg.CacheDir = ""
-	}
+	cfg.CacheDir = idcache.Dir(cfg.CacheDir, "atlas")
 	if opts.Offline {
 		return New(st, nil, cfg), nil
 	}

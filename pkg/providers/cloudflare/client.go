@@ -131,12 +131,16 @@ func NewClient(getenv func(string) string, httpClient *http.Client, limiter *rat
 		option.WithHeaderDel("X-Auth-Email"),
 		option.WithHeaderDel("X-Auth-User-Service-Key"),
 	}
-	baseURL := getenv(EnvBaseURL)
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
-	}
-	ro = append(ro, option.WithBaseURL(baseURL))
+	ro = append(ro, option.WithBaseURL(Endpoint(getenv)))
 	return cf.NewClient(ro...), nil
+}
+
+// Endpoint is the API's base URL: CLOUDFLARE_BASE_URL, else DefaultBaseURL.
+func Endpoint(getenv func(string) string) string {
+	if u := getenv(EnvBaseURL); u != "" {
+		return u
+	}
+	return DefaultBaseURL
 }
 
 // errOutcomeUnknown marks a non-idempotent request (a create) whose answer

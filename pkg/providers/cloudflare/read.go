@@ -23,57 +23,92 @@ var settingIDs = []string{"ssl_automatic_mode", "ssl", "tls_client_auth", "min_t
 // Read implements provider.Provider. It makes one call per collection
 // (zone, DNS records, monitors, pools, load balancers, Origin CA
 // certificates), one per ruleset phase and one per owned zone setting, and
-// never a call per owned object. The calls go out at once in two rounds:
-// the zone lookup with the account's monitors and pools, then everything
-// under the zone (Config.Parallelism bounds them). It publishes nothing:
-// the certificate is useless to others without its key, which only the TLS
+// never a call per owned object. With the zone's id remembered from a
+// previous run (zonecache.go) every call goes out at once, the zone read by
+// id among them; otherwise in two rounds: the zone lookup by name with the
+// account's monitors and pools, then everything under the zone.
+// Config.Parallelism bounds the calls in flight. It publishes nothing: the
+// certificate is useless to others without its key, which only the TLS
 // Secret holds.
 func (p *Provider) Read(ctx context.Context, _ provider.Outputs) ([]provider.Resource, error) {
 	if err := p.online(); err != nil {
 		return nil, err
 	}
+	if guess := p.rememberedZoneID(); guess != "" {
+		if out, ok, err := p.read(ctx, guess); ok {
+			return out, err
+		}
+		// The id names no longer the spec's zone: the round is wasted, what
+		// it read is dropped.
+	}
+	out, _, err := p.read(ctx, "")
+	return out, err
+}
+
+// read reads the zone by the id guessed and everything in it at once, or,
+// without a guess, looks the zone up by name first. ok is false when the
+// guess was wrong (the zone by id failed to read or is not the spec's).
+func (p *Provider) read(ctx context.Context, guess string) (out []provider.Resource, ok bool, err error) {
 	st := liveState{read: true, poolIDs: map[string]string{}, editable: map[string]bool{}, foreignRules: map[string]int{},
 		dups: map[plan.Address]string{}, adoptExtra: map[plan.Address][]obj{}}
 	var lists lbLists
 	var zid, tier string
 	var zoneErr, acctErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { zid, tier, zoneErr = p.lookupZone(ctx) })
 	wg.Go(func() { acctErr = p.listAccountLB(ctx, &lists) })
+	if guess == "" {
+		wg.Go(func() { zid, tier, zoneErr = p.lookupZone(ctx) })
+		wg.Wait()
+		if err := errors.Join(zoneErr, acctErr); err != nil {
+			return nil, true, err
+		}
+		st.zoneID = zid
+	} else {
+		st.zoneID, ok = guess, true
+		wg.Go(func() { zid, tier, ok, zoneErr = p.zoneByID(ctx, guess) })
+	}
+	results, errs := p.readZoneContents(ctx, &st, &lists)
 	wg.Wait()
-	if err := errors.Join(zoneErr, acctErr); err != nil {
-		return nil, err
+	if !ok && guess != "" {
+		return nil, false, nil
 	}
-	st.zoneID, st.plan = zid, tier
-	p.mu.Lock()
-	p.state.zoneID, p.state.plan = zid, tier
-	p.mu.Unlock()
-
-	// The steps write disjoint parts of st and run at once.
-	steps := []func(context.Context, *liveState) ([]provider.Resource, error){
-		p.readDNS, p.readSettings, p.readRules, p.readCert, p.readAlertPolicies,
-		func(ctx context.Context, st *liveState) ([]provider.Resource, error) {
-			return p.readLB(ctx, st, &lists)
-		},
+	if err := errors.Join(append([]error{zoneErr, acctErr}, errs...)...); err != nil {
+		return nil, true, err
 	}
-	results := make([][]provider.Resource, len(steps))
-	errs := make([]error, len(steps))
-	for i, step := range steps {
-		wg.Go(func() { results[i], errs[i] = step(ctx, &st) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	var out []provider.Resource
+	st.plan = tier
 	for _, rs := range results {
 		out = append(out, rs...)
 	}
+	out = append(out, p.readLB(&st, &lists)...)
 	p.settleAlertPolicies(out, &st)
 	p.mu.Lock()
 	p.state = st
 	p.mu.Unlock()
-	return out, nil
+	p.rememberZoneID(zid)
+	return out, true, nil
+}
+
+// readZoneContents reads everything under the zone (st.zoneID) at once, and
+// the zone's load balancers into lists.
+func (p *Provider) readZoneContents(ctx context.Context, st *liveState, lists *lbLists) ([][]provider.Resource, []error) {
+	// The steps write disjoint parts of st and run at once.
+	steps := []func(context.Context, *liveState) ([]provider.Resource, error){
+		p.readDNS, p.readSettings, p.readRules, p.readCert, p.readAlertPolicies,
+		func(ctx context.Context, st *liveState) (_ []provider.Resource, err error) {
+			if lists.lbs, err = p.api.list(ctx, p.zonePath(st, "load_balancers"), nil); err != nil {
+				return nil, fmt.Errorf("listing load balancers: %w", apiErr(err))
+			}
+			return nil, nil
+		},
+	}
+	results := make([][]provider.Resource, len(steps))
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Go(func() { results[i], errs[i] = step(ctx, st) })
+	}
+	wg.Wait()
+	return results, errs
 }
 
 func (p *Provider) zonePath(st *liveState, rest string) string {

@@ -40,11 +40,8 @@ func (p *Provider) listAccountLB(ctx context.Context, l *lbLists) error {
 // monitor those pools use) and every other copy gets an address of its own
 // ("name#id"), which the diff plans as a delete with the reason. Objects
 // made by hand with the stack's identity (see handMade) are read Unowned.
-func (p *Provider) readLB(ctx context.Context, st *liveState, l *lbLists) ([]provider.Resource, error) {
-	var err error
-	if l.lbs, err = p.api.list(ctx, p.zonePath(st, "load_balancers"), nil); err != nil {
-		return nil, fmt.Errorf("listing load balancers: %w", apiErr(err))
-	}
+// It makes no call: l holds the account's and the zone's listings.
+func (p *Provider) readLB(st *liveState, l *lbLists) []provider.Resource {
 	hm := handMade{}
 	var lbs []obj
 	used := map[string]bool{} // pool ids the stack's load balancer points at
@@ -141,7 +138,7 @@ func (p *Provider) readLB(ctx context.Context, st *liveState, l *lbLists) ([]pro
 				"fallback_pool": fb, "default_pools": names(lb["default_pools"]), "region_pools": rp,
 			}})
 	}
-	return out, nil
+	return out
 }
 
 // handMade holds the ids of objects read with the stack's identity but

@@ -72,30 +72,53 @@ func (p *Provider) lookupZone(ctx context.Context) (string, string, error) {
 		return "", "", fmt.Errorf("looking up zone %s: %w", p.cf.Zone, apiErr(err))
 	}
 	for _, z := range zs {
-		if !strings.EqualFold(str(z, "name"), p.cf.Zone) {
-			continue
+		if strings.EqualFold(str(z, "name"), p.cf.Zone) {
+			return p.takeZone(zoneFactsOf(z))
 		}
-		acct, _ := z["account"].(obj)
-		pl, _ := z["plan"].(obj)
-		tier := str(pl, "legacy_id")
-		if tier == "" {
-			tier = strings.ToLower(strings.Fields(str(pl, "name") + " free")[0])
-		}
-		facts := zoneFacts{id: str(z, "id"), tier: tier, status: str(z, "status"), planName: str(pl, "name")}
-		facts.account.id, facts.account.name = str(acct, "id"), str(acct, "name")
-		for _, ns := range asList(z["name_servers"]) {
-			facts.nameServers = append(facts.nameServers, fmt.Sprint(ns))
-		}
-		p.mu.Lock()
-		p.zone = facts
-		p.mu.Unlock()
-		if id := facts.account.id; id != "" && id != p.cf.AccountID {
-			return "", "", fmt.Errorf("zone %s belongs to account %s, not to spec.cloudflare.accountID %s: set the zone's account in the spec (its monitor and pools live there) or use a token scoped to the right account",
-				p.cf.Zone, id, p.cf.AccountID)
-		}
-		return facts.id, tier, nil
 	}
 	return "", "", fmt.Errorf("zone %s not found; add it to account %s or give the token access to it", p.cf.Zone, p.cf.AccountID)
+}
+
+// zoneByID reads the zone a previous run remembered (see zonecache.go). ok
+// is false when the read failed or the id names another zone than the
+// spec's: the caller then looks the zone up by name, which reports what is
+// wrong.
+func (p *Provider) zoneByID(ctx context.Context, id string) (zid, tier string, ok bool, err error) {
+	z, err := p.api.get(ctx, "zones/"+id)
+	if err != nil || !strings.EqualFold(str(z, "name"), p.cf.Zone) || str(z, "id") != id {
+		return "", "", false, nil
+	}
+	zid, tier, err = p.takeZone(zoneFactsOf(z))
+	return zid, tier, true, err
+}
+
+// zoneFactsOf reads a zone object as the API describes it.
+func zoneFactsOf(z obj) zoneFacts {
+	acct, _ := z["account"].(obj)
+	pl, _ := z["plan"].(obj)
+	tier := str(pl, "legacy_id")
+	if tier == "" {
+		tier = strings.ToLower(strings.Fields(str(pl, "name") + " free")[0])
+	}
+	facts := zoneFacts{id: str(z, "id"), tier: tier, status: str(z, "status"), planName: str(pl, "name")}
+	facts.account.id, facts.account.name = str(acct, "id"), str(acct, "name")
+	for _, ns := range asList(z["name_servers"]) {
+		facts.nameServers = append(facts.nameServers, fmt.Sprint(ns))
+	}
+	return facts
+}
+
+// takeZone keeps the facts of the spec's zone and returns its id and tier,
+// unless another account owns it.
+func (p *Provider) takeZone(facts zoneFacts) (string, string, error) {
+	p.mu.Lock()
+	p.zone = facts
+	p.mu.Unlock()
+	if id := facts.account.id; id != "" && id != p.cf.AccountID {
+		return "", "", fmt.Errorf("zone %s belongs to account %s, not to spec.cloudflare.accountID %s: set the zone's account in the spec (its monitor and pools live there) or use a token scoped to the right account",
+			p.cf.Zone, id, p.cf.AccountID)
+	}
+	return facts.id, facts.tier, nil
 }
 
 // checkZoneServes refuses to build on a zone that serves no traffic: the

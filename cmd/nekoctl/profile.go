@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+)
+
+// Profiles for developers (docs/performance.md): NEKOCTL_CPUPROFILE and
+// NEKOCTL_HEAPPROFILE name files that receive a CPU profile of the whole run
+// and a heap profile taken at its end. They are environment variables, not
+// flags, so that any command (and the benchmark, which runs the binary) can
+// be profiled without changing its arguments.
+const (
+	envCPUProfile  = "NEKOCTL_CPUPROFILE"
+	envHeapProfile = "NEKOCTL_HEAPPROFILE"
+)
+
+// startProfiles starts what the environment asks for; the returned func
+// writes the profiles and must run before the process exits.
+func startProfiles() func() {
+	var cpu *os.File
+	if path := os.Getenv(envCPUProfile); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", envCPUProfile, err)
+		} else {
+			cpu = f
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			_ = cpu.Close()
+		}
+		if path := os.Getenv(envHeapProfile); path != "" {
+			if err := writeHeapProfile(path); err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", envHeapProfile, err)
+			}
+		}
+	}
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile shows what is live at the end, and what the run allocated
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
