@@ -33,6 +33,7 @@ var (
 	binary       = flag.String("nekoctl", "", "nekoctl binary to measure (default: built here with -ldflags='-s -w')")
 	startAtOnce  = flag.Int("start-at-once", 4, "API servers started at the same time")
 	traceFile    = flag.String("trace", "", "write every connection and chunk the proxies forward to this file, with times from the start of each run")
+	profileDir   = flag.String("profile", "", "write a CPU and a heap profile of every run to this directory (NEKOCTL_CPUPROFILE, NEKOCTL_HEAPPROFILE)")
 )
 
 // BenchmarkStack runs, for every region count and round-trip time, the
@@ -189,7 +190,7 @@ func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]ro
 		w.resetCounts()
 		audit := w.auditMarks(b)
 		tr.phase(phase)
-		res := run(b, bin, env, args)
+		res := run(b, bin, append(env, profileEnv(b, len(w.regions), rtt, phase)...), args)
 		r := row{regions: len(w.regions), rtt: rtt, phase: phase, wall: res.wall, cpu: res.cpu, peakMB: res.peakMB,
 			cf: w.cf.TotalCalls(), atlas: w.atlas.Total()}
 		r.writes = w.atlas.Mutations() + cfWrites(w.cf.Calls())
@@ -290,6 +291,20 @@ type result struct {
 	wall, cpu      time.Duration
 	peakMB         float64
 	stdout, stderr []byte
+}
+
+// profileEnv asks the run for its profiles when -profile is set, in files
+// named by region count, RTT and phase (cpu-3-100ms-no-change-plan.pprof).
+func profileEnv(b *testing.B, regions int, rtt time.Duration, phase string) []string {
+	if *profileDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	name := fmt.Sprintf("%d-%s-%s.pprof", regions, rtt, strings.ReplaceAll(phase, " ", "-"))
+	return []string{"NEKOCTL_CPUPROFILE=" + filepath.Join(*profileDir, "cpu-"+name),
+		"NEKOCTL_HEAPPROFILE=" + filepath.Join(*profileDir, "heap-"+name)}
 }
 
 func run(b *testing.B, bin string, env, args []string) result {

@@ -3,6 +3,8 @@ package cloudflare
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -294,27 +296,61 @@ func TestHostnameTakenAfterThePlan(t *testing.T) {
 	}
 }
 
-// TestReadsTakeTwoRoundTrips: a plan's reads go out in two rounds, the
-// zone lookup with the account's monitors and pools, then every read under
-// the zone at once, so at a distance a plan costs about two round trips.
-func TestReadsTakeTwoRoundTrips(t *testing.T) {
+// TestReadRounds: a plan's reads go out in two rounds without a remembered
+// zone id (the zone lookup with the account's monitors and pools, then every
+// read under the zone at once) and in one with it (the zone read by id among
+// the others). A remembered id that names another zone costs its round, is
+// dropped with what it read, and is replaced by the zone's own. Each read
+// takes 100 ms at the emulator, so the reads of a round are in flight
+// together: the peak in flight tells the rounds apart.
+func TestReadRounds(t *testing.T) {
 	e := newEnv(t, cfemu.Pro)
 	e.run(provider.Options{})
-	const latency = 100 * time.Millisecond
-	e.emu.SetFaults(cfemu.Faults{Latency: latency})
-	e.emu.ResetCalls()
-	start := time.Now()
-	e.mustPlan(provider.Options{})
-	took := time.Since(start)
-	// Everything but the first round (zone, monitors, pools) is in flight at once.
-	if got := e.emu.MaxInFlight(); got != PlanCalls-3 {
-		t.Errorf("at most %d reads were in flight together, want %d", got, PlanCalls-3)
+	e.emu.SetFaults(cfemu.Faults{Latency: 100 * time.Millisecond})
+	cache := t.TempDir()
+	zid := e.emu.ZoneID(testZone)
+	byName := "GET /client/v4/zones"
+	byID := "GET /client/v4/zones/" + zid
+	plan := func(t *testing.T, calls, inFlight int, zoneReads map[string]int) {
+		t.Helper()
+		e.emu.ResetCalls()
+		e.cacheDir = cache
+		defer func() { e.cacheDir = "" }()
+		if _, changes, _ := e.mustPlan(provider.Options{}); len(pending(changes)) != 0 {
+			t.Fatalf("plan of a populated zone is not empty: %v", pending(changes))
+		}
+		if got := e.emu.TotalCalls(); got != calls {
+			t.Errorf("calls = %d, want %d", got, calls)
+		}
+		if got := e.emu.MaxInFlight(); got != inFlight {
+			t.Errorf("at most %d reads were in flight together, want %d", got, inFlight)
+		}
+		got := e.emu.Calls()
+		for k, n := range zoneReads {
+			if got[k] != n {
+				t.Errorf("%s: %d calls, want %d", k, got[k], n)
+			}
+		}
 	}
-	// One after another the calls would take 20 latencies; a loaded machine
-	// may add one.
-	if took > 3*latency+latency/2 {
-		t.Errorf("plan took %s with %s per call", took, latency)
-	}
+	t.Run("no id remembered", func(t *testing.T) {
+		plan(t, PlanCalls, PlanCalls-3, map[string]int{byName: 1, byID: 0})
+	})
+	t.Run("id remembered", func(t *testing.T) {
+		plan(t, PlanCalls, PlanCalls, map[string]int{byName: 0, byID: 1})
+	})
+	t.Run("id of another zone", func(t *testing.T) {
+		other := "other.example"
+		e.emu.AddZone(other, cfemu.Pro)
+		files, _ := filepath.Glob(filepath.Join(cache, "zones", "*.json"))
+		if len(files) != 1 {
+			t.Fatalf("cache files %v, want one", files)
+		}
+		if err := os.WriteFile(files[0], []byte(`{"id":"`+e.emu.ZoneID(other)+`"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		plan(t, 2*PlanCalls, PlanCalls, map[string]int{byName: 1, byID: 0, "GET /client/v4/zones/" + e.emu.ZoneID(other): 1})
+		plan(t, PlanCalls, PlanCalls, map[string]int{byName: 0, byID: 1})
+	})
 }
 
 func TestNewIngressAddressUpdatesOnlyThatPool(t *testing.T) {

@@ -50,6 +50,8 @@ type testEnv struct {
 	// secret carries the origin certificate and key between runs, as the
 	// regions' TLS Secret does.
 	secret map[string]any
+	// cacheDir, when set, is where providers remember the zone's id.
+	cacheDir string
 }
 
 func newEnv(t *testing.T, plan string, opts ...cfemu.Option) *testEnv {
@@ -79,7 +81,7 @@ func (e *testEnv) provider() *Provider {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return New(e.st, c, Config{Now: func() time.Time { return e.now }})
+	return New(e.st, c, Config{Now: func() time.Time { return e.now }, CacheDir: e.cacheDir, Endpoint: e.emu.URL()})
 }
 
 // outputs is the run's store: region addresses from Kubernetes plus what
