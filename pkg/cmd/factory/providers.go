@@ -62,10 +62,14 @@ func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 		}
 		// Order matters while planning: see engine.Plan.
 		out := []provider.Provider{atl, cloudflare.New(st, cfClient, t.Cloudflare)}
+		var kubeconfig *kubernetes.Kubeconfig
+		if !opts.Offline {
+			kubeconfig = kubernetes.LoadKubeconfig(f.Getenv("KUBECONFIG"))
+		}
 		for _, r := range st.Spec.Regions {
 			var cfg *rest.Config
 			if !opts.Offline {
-				c, err := kubernetes.RESTConfig(f.Getenv("KUBECONFIG"), r.KubeContext)
+				c, err := kubeconfig.RESTConfig(r.KubeContext)
 				if err != nil {
 					out = append(out, unavailable{name: "kubernetes", region: r.Name,
 						err: fmt.Errorf("kubeconfig context %q: %w", r.KubeContext, err)})

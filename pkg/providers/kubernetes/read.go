@@ -237,22 +237,10 @@ type listTarget struct {
 // namespace of the desired objects; then one LIST per kind the inventory
 // records beyond those (only after the spec dropped a kind).
 func (p *Provider) read(ctx context.Context) (*snapshot, error) {
-	desired, err := p.identities()
-	if err != nil {
-		return nil, err
-	}
-	snap := &snapshot{objects: map[objKey]*unstructured.Unstructured{}, desired: desired}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	snap := &snapshot{objects: map[objKey]*unstructured.Unstructured{}}
 	ns := p.st.Spec.Workload.Namespace
-	targets := []listTarget{{gvk: schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, namespace: ns}}
-	seen := map[listTarget]bool{targets[0]: true}
-	for _, d := range desired {
-		t := listTarget{gvk: d.gvk, namespace: d.key.namespace}
-		if t.namespace == "" || seen[t] {
-			continue
-		}
-		seen[t] = true
-		targets = append(targets, t)
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.MaxInFlight)
 	connected := make(chan struct{})
@@ -270,6 +258,20 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 		snap.put(u)
 		return nil
 	})
+	// While that first request connects (TCP and TLS, two round trips
+	// away), the spec's objects are rendered for their identities and the
+	// kinds to list are mapped (discovery read from its disk cache): the
+	// CPU a read needs is spent waiting for the network, not before it.
+	targets, err := p.listTargets(snap)
+	if err != nil {
+		cancel()
+		_ = g.Wait()
+		return nil, err
+	}
+	seen := map[listTarget]bool{}
+	for _, t := range targets {
+		seen[t] = true
+	}
 	// The other requests wait for the namespace's to have a connection:
 	// sent at once to a server not yet connected, each would open a TCP
 	// and TLS connection of its own, all at the same time and all but one
@@ -320,6 +322,31 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 		}
 	}
 	return snap, nil
+}
+
+// listTargets renders the region's objects into snap.desired and returns
+// one LIST per kind and namespace they are in (the ConfigMaps always: the
+// inventory is one), each kind mapped once so that discovery is loaded.
+func (p *Provider) listTargets(snap *snapshot) ([]listTarget, error) {
+	desired, err := p.identities()
+	if err != nil {
+		return nil, err
+	}
+	snap.desired = desired
+	ns := p.st.Spec.Workload.Namespace
+	targets := []listTarget{{gvk: schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, namespace: ns}}
+	seen := map[listTarget]bool{targets[0]: true}
+	for _, d := range desired {
+		t := listTarget{gvk: d.gvk, namespace: d.key.namespace}
+		if t.namespace == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		targets = append(targets, t)
+	}
+	// Errors and unknown kinds come back where the lists map them again.
+	_, _, _ = p.mapping(targets[0].gvk.GroupKind(), targets[0].gvk.Version)
+	return targets, nil
 }
 
 func listedKind(seen map[listTarget]bool, gk schema.GroupKind, ns string) bool {
