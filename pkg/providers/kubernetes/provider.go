@@ -79,6 +79,8 @@ type Provider struct {
 	snap   *snapshot
 	// inv is the inventory's state, written at most once per run.
 	inv inventory
+	// docs are the decoded templates, shared by the renders of one run.
+	docs docCache
 
 	// mutate, when set, changes desired documents (tests inject a
 	// template that Pod Security must refuse).

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
@@ -38,7 +35,7 @@ var tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "ku
 // objects renders a region's objects as plan documents: Secret data values
 // are plain text wrapped in plan.Sensitive (or plan.Unknown when another
 // provider or apply supplies them).
-func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy) ([]plan.Document, error) {
+func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, cache *docCache) ([]plan.Document, error) {
 	v, sl, err := buildValues(st, region, out, kp)
 	if err != nil {
 		return nil, err
@@ -64,18 +61,11 @@ func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy) 
 		if err := tmpl.ExecuteTemplate(&buf, name, v); err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
-		dec := utilyaml.NewYAMLOrJSONDecoder(&buf, 4096)
-		for {
-			var m map[string]any
-			if err := dec.Decode(&m); err != nil {
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return nil, fmt.Errorf("template %s: %w", name, err)
-			}
-			if len(m) == 0 {
-				continue
-			}
+		decoded, err := cache.decode(buf.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		for _, m := range decoded {
 			doc := substitute(m, sl).(map[string]any)
 			if kind, _ := doc["kind"].(string); kind == "Secret" && !v.TLS && nameOf(doc) == tlsSecret {
 				continue
@@ -217,7 +207,7 @@ func pathString(path []string) string {
 // admin and Redis passwords) are always left empty: apply generates them
 // once per region. out may be nil.
 func Render(st *spec.Stack, region string, out provider.Outputs) ([]byte, error) {
-	docs, err := objects(st, region, out, keyPolicy{Now: time.Now()})
+	docs, err := objects(st, region, out, keyPolicy{Now: time.Now()}, nil)
 	if err != nil {
 		return nil, err
 	}
