@@ -374,13 +374,21 @@ type planDoc struct {
 		Resource struct {
 			Provider, Kind string
 		} `json:"resource"`
-		DependsOn []struct {
-			Provider, Scope, Region, Kind, Name string
-		} `json:"depends_on"`
+		DependsOn []address `json:"depends_on"`
 		Produces []string        `json:"produces"`
 		After    json.RawMessage `json:"after"`
 	} `json:"changes"`
+	Rollout *struct {
+		Waves []struct {
+			Changes []address `json:"changes"`
+		} `json:"waves"`
+	} `json:"rollout"`
 }
+
+// address is a change's address as the plan's JSON writes it.
+type address struct{ Provider, Scope, Region, Kind, Name string }
+
+func (a address) String() string { return fmt.Sprintf("%s[%s].%s[%q]", a.Provider, a.Scope, a.Kind, a.Name) }
 
 func countResources(b *testing.B, stdout []byte) (all, kube int) {
 	var p planDoc
@@ -450,8 +458,9 @@ func printTable(w *os.File, rows []row) {
 }
 
 // criticalPath reads the first up's plan and events and finds the slowest
-// chain of changes (each change's own duration, summed along dependencies,
-// explicit or through a value one change produces for another).
+// chain of changes (each change's own duration, summed along dependencies:
+// explicit, through a value one change produces for another, or a rollout
+// wave's Deployments waiting for the previous wave's).
 func criticalPath(b *testing.B, regions int, rtt time.Duration, res result) string {
 	var p planDoc
 	if err := json.Unmarshal(res.stdout, &p); err != nil {
@@ -496,12 +505,28 @@ func criticalPath(b *testing.B, regions int, rtt time.Duration, res result) stri
 	deps := map[string][]string{}
 	for _, c := range p.Changes {
 		for _, d := range c.DependsOn {
-			deps[c.Address] = append(deps[c.Address], fmt.Sprintf("%s[%s].%s[%q]", d.Provider, d.Scope, d.Kind, d.Name))
+			deps[c.Address] = append(deps[c.Address], d.String())
 		}
 		for _, k := range unknownKeys(c.After) {
 			if a, ok := producer[k]; ok && a != c.Address {
 				deps[c.Address] = append(deps[c.Address], a)
 			}
+		}
+	}
+	// A rollout wave's workload changes wait for the nearest earlier wave's,
+	// as the engine orders them.
+	if p.Rollout != nil {
+		var prev []address
+		for _, w := range p.Rollout.Waves {
+			if len(w.Changes) == 0 {
+				continue
+			}
+			for _, c := range w.Changes {
+				for _, d := range prev {
+					deps[c.String()] = append(deps[c.String()], d.String())
+				}
+			}
+			prev = w.Changes
 		}
 	}
 	memo := map[string]time.Duration{}
