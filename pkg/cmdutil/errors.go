@@ -12,6 +12,11 @@ const (
 	ExitOK      = 0
 	ExitError   = 1
 	ExitChanges = 2 // plan --detailed-exitcode: changes present
+	// ExitUnhealthy: status found a part of the stack unhealthy.
+	ExitUnhealthy = 3
+	// ExitUnreachable: status could not reach a part of the stack, and all
+	// that answered is healthy.
+	ExitUnreachable = 4
 )
 
 // FlagError is a usage mistake; the command's usage is shown with it.

@@ -122,12 +122,14 @@ type Verifier interface {
 	Verify(ctx context.Context) error
 }
 
-// Health is one line of `nekoctl status`.
+// Health is one line of `nekoctl status`; the facts an on-call engineer
+// asks for first ride along on the lines they belong to (see health.go).
 type Health struct {
 	Address plan.Address `json:"address"`
 	State   string       `json:"state"`
 	Healthy bool         `json:"healthy"`
 	Detail  string       `json:"detail,omitempty"`
+	Facts
 }
 
 // RollBacker is implemented by providers that run the workload (one

@@ -128,3 +128,7 @@ func (u unavailable) Diff(context.Context, []provider.Resource, []provider.Resou
 }
 func (u unavailable) Apply(context.Context, plan.Change, provider.Outputs) error { return u.err }
 func (u unavailable) Delete(context.Context, plan.Change) error                  { return u.err }
+
+// Status reports why the provider could not be built, so that `status`
+// shows the region as unreachable.
+func (u unavailable) Status(context.Context) ([]provider.Health, error) { return nil, u.err }

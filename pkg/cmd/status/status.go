@@ -4,14 +4,12 @@ package status
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"text/tabwriter"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
-	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 )
 
@@ -28,18 +26,32 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Use:   "status",
 		Short: "Show the health of every part of the stack",
 		Long: heredoc.Doc(`
-			Ask every provider for the health of what the stack owns: the Atlas
-			cluster's state, the Cloudflare pools' health, each region's rollout.
-			Exits 1 when any part is unhealthy or cannot be reached.
+			Ask every provider, all at once (at most --parallelism together), for
+			the health of what the stack owns, and show per region what on-call
+			asks first: the API's pods ready / desired / autoscaler maximum, the
+			image running and whether it is the one this nekoctl deploys, the
+			origin certificate's expiry, the public probe of /health, the
+			monitoring release and the alerts firing, and the region's Cloudflare
+			pool; then the Atlas cluster (state, primary region, backup and
+			point-in-time recovery) and the load balancer's pools; then every
+			check. A region that cannot be reached is shown as such, the others
+			are still read.
+
+			Exit codes: 0 everything healthy; 1 the command could not run (bad
+			spec or flags, missing credentials); 3 something is unhealthy; 4 all
+			that answered is healthy but some part could not be reached.
 		`),
 		Example: heredoc.Doc(`
 			$ nekoctl status -f nekoctl.yaml
-			$ nekoctl status -f nekoctl.yaml -o json
+			$ nekoctl status -f nekoctl.yaml -o json | jq '.regions[] | {name, pods}'
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := cmdutil.CheckOutput(opts.Output); err != nil {
 				return err
+			}
+			if opts.Parallelism < 1 {
+				return cmdutil.FlagErrorf("--parallelism must be at least 1, not %d", opts.Parallelism)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -48,6 +60,7 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		},
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmd.Flags().Lookup("parallelism").Usage = "how many providers and regions are read at once"
 	return cmd
 }
 
@@ -60,54 +73,59 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	var all []provider.Health
-	healthy := true
-	for _, p := range eng.Providers {
-		s, ok := p.(provider.Statuser)
-		if !ok {
-			continue
-		}
-		hs, err := s.Status(ctx)
-		if err != nil {
-			healthy = false
-			hs = append(hs, provider.Health{Address: plan.Address{Provider: p.Name(), Region: p.Region()},
-				State: "unreachable", Detail: err.Error()})
-		}
-		for _, h := range hs {
-			healthy = healthy && h.Healthy
-		}
-		all = append(all, hs...)
-	}
+	results := collect(ctx, eng.Providers, opts.Parallelism)
+	rep := build(l.Stack, opts.F.Now(), results)
 	out := opts.F.IOStreams.Out
 	if opts.Output == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			FormatVersion string            `json:"format_version"`
-			Healthy       bool              `json:"healthy"`
-			Resources     []provider.Health `json:"resources"`
-		}{plan.FormatVersion, healthy, all}); err != nil {
-			return err
-		}
+		err = enc.Encode(rep)
 	} else {
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PROVIDER\tREGION\tRESOURCE\tSTATE\tDETAIL")
-		for _, h := range all {
-			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\n", h.Address.Provider, dash(h.Address.Region), h.Address.Kind, h.Address.Name, h.State, h.Detail)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+		err = writeText(out, rep)
 	}
-	if !healthy {
-		return cmdutil.ErrSilent
+	if err != nil {
+		return err
+	}
+	if code := exitCode(results); code != cmdutil.ExitOK {
+		return &cmdutil.ExitCodeError{Code: code}
 	}
 	return nil
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
+// collect asks every provider for its status, at most limit at once; the
+// answers keep the providers' order.
+func collect(ctx context.Context, providers []provider.Provider, limit int) []result {
+	results := make([]result, len(providers))
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, p := range providers {
+		results[i] = result{name: p.Name(), region: p.Region()}
+		s, ok := p.(provider.Statuser)
+		if !ok {
+			continue
+		}
+		g.Go(func() error {
+			results[i].lines, results[i].err = s.Status(ctx)
+			return nil
+		})
 	}
-	return s
+	_ = g.Wait()
+	return results
+}
+
+// exitCode: something that answered unhealthy wins over something that
+// did not answer.
+func exitCode(results []result) int {
+	code := cmdutil.ExitOK
+	for _, r := range results {
+		if r.err != nil {
+			code = cmdutil.ExitUnreachable
+		}
+		for _, h := range r.lines {
+			if !h.Healthy {
+				return cmdutil.ExitUnhealthy
+			}
+		}
+	}
+	return code
 }

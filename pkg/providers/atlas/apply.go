@@ -256,33 +256,3 @@ func (p *Provider) deleteAccess(ctx context.Context, c plan.Change) error {
 	}
 	return nil
 }
-
-// Status reports the cluster's state for `nekoctl status`.
-func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
-	if err := p.needClient(); err != nil {
-		return nil, err
-	}
-	a := p.atlas()
-	addr := p.addr(KindCluster, a.Cluster.Name)
-	gid, err := p.projectID(ctx)
-	if isStatus(err, http.StatusNotFound) {
-		return []provider.Health{{Address: addr, State: "absent", Detail: "project not found"}}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	c, err := p.getCluster(ctx, gid, a.Cluster.Name)
-	if err != nil {
-		return nil, fmt.Errorf("reading cluster: %w", err)
-	}
-	if c == nil {
-		return []provider.Health{{Address: addr, State: "absent", Detail: "cluster not found"}}, nil
-	}
-	state := c.GetStateName()
-	if c.GetPaused() {
-		state += " (paused)"
-	}
-	t := liveTopology(c)
-	return []provider.Health{{Address: addr, State: state, Healthy: c.GetStateName() == "IDLE" && !c.GetPaused(),
-		Detail: fmt.Sprintf("MongoDB %s, %d electable nodes in %d regions", c.GetMongoDBVersion(), t.electable(), len(t))}}, nil
-}

@@ -6,65 +6,145 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/neko-defense/nekoctl/pkg/provider"
 )
 
-// Status implements provider.Statuser: the health of each region's pool as
-// Cloudflare's monitors see it, and whether the load balancer exists.
+// Status implements provider.Statuser: the load balancer (enabled, its
+// default and fallback pools named by region) and each region's pool (enabled,
+// and its health as Cloudflare's checking locations report it). Reads: the
+// zone, the load balancers and the pools at once, then every pool's health
+// at once.
 func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 	if err := p.online(); err != nil {
 		return nil, err
+	}
+	if !p.lbEnabled() {
+		return nil, nil
 	}
 	zoneID, _, err := p.lookupZone(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []provider.Health
-	if !p.lbEnabled() {
-		return nil, nil
-	}
-	lbs, err := p.api.list(ctx, "zones/"+zoneID+"/load_balancers", nil)
-	if err != nil {
-		return nil, fmt.Errorf("listing load balancers: %w", apiErr(err))
-	}
-	lb := findIn(lbs, func(o obj) bool { return str(o, "description") == p.marker() })
-	h := provider.Health{Address: p.zoneAddr(KindLB, p.lbHost()), State: "missing"}
-	if lb != nil {
-		h.State, h.Healthy = "enabled", lb["enabled"] != false
-		if !h.Healthy {
-			h.State = "disabled"
+	var lbs, pools []obj
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if lbs, err = p.api.list(gctx, "zones/"+zoneID+"/load_balancers", nil); err != nil {
+			return fmt.Errorf("listing load balancers: %w", apiErr(err))
 		}
-		h.Detail = fmt.Sprintf("steering %v, fallback %s", lb["steering_policy"], p.cf.LoadBalancer.FallbackRegion)
+		return nil
+	})
+	g.Go(func() (err error) {
+		if pools, err = p.api.list(gctx, p.acctPath("pools"), nil); err != nil {
+			return fmt.Errorf("listing pools: %w", apiErr(err))
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
-	out = append(out, h)
-	ids, err := p.poolIDs(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("listing pools: %w", apiErr(err))
-	}
-	regions := make([]string, 0, len(ids))
-	for r := range ids {
+	mine := p.ownPools(pools)
+	out := []provider.Health{p.lbHealth(lbs, mine)}
+	regions := make([]string, 0, len(mine))
+	for r := range mine {
 		regions = append(regions, r)
 	}
 	sort.Strings(regions)
-	for _, r := range regions {
-		hh := provider.Health{Address: p.accountAddr(KindPool, r)}
-		res, err := p.api.get(ctx, p.acctPath("pools/"+ids[r]+"/health"))
-		if err != nil {
-			hh.State, hh.Detail = "unknown", apiErr(err).Error()
-			out = append(out, hh)
-			continue
+	health := make([]provider.Health, len(regions))
+	var hg errgroup.Group
+	for i, r := range regions {
+		hg.Go(func() error {
+			health[i] = p.poolHealth(ctx, r, mine[r])
+			return nil
+		})
+	}
+	_ = hg.Wait()
+	out = append(out, health...)
+	for _, r := range p.st.Spec.Regions {
+		if mine[r.Name] == nil {
+			h := provider.Health{Address: p.accountAddr(KindPool, r.Name), State: "missing", Detail: "the region has no pool: run nekoctl up"}
+			h.Address.Region = r.Name
+			out = append(out, h)
 		}
-		healthy, total, bad := popHealth(res)
-		hh.Healthy = total > 0 && healthy == total
-		hh.State = map[bool]string{true: "healthy", false: "unhealthy"}[hh.Healthy]
-		hh.Detail = fmt.Sprintf("%d/%d checking locations report healthy", healthy, total)
-		if len(bad) > 0 {
-			sort.Strings(bad)
-			hh.Detail += "; failing from " + strings.Join(bad, ", ")
-		}
-		out = append(out, hh)
 	}
 	return out, nil
+}
+
+// ownPools are the stack's pools by region.
+func (p *Provider) ownPools(pools []obj) map[string]obj {
+	prefix := PoolName(p.st.Metadata.Name, "")
+	out := map[string]obj{}
+	for _, pl := range pools {
+		if str(pl, "description") == p.marker() && strings.HasPrefix(str(pl, "name"), prefix) {
+			if r := strings.TrimPrefix(str(pl, "name"), prefix); out[r] == nil {
+				out[r] = pl
+			}
+		}
+	}
+	return out
+}
+
+// lbHealth is the stack's load balancer with its pools named by region.
+func (p *Provider) lbHealth(lbs []obj, pools map[string]obj) provider.Health {
+	h := provider.Health{Address: p.zoneAddr(KindLB, p.lbHost()), State: "missing"}
+	lb := findIn(lbs, func(o obj) bool { return str(o, "description") == p.marker() })
+	if lb == nil {
+		return h
+	}
+	region := map[string]string{}
+	for r, pl := range pools {
+		region[str(pl, "id")] = r
+	}
+	name := func(id string) string {
+		if r, ok := region[id]; ok {
+			return r
+		}
+		return "pool " + id + " (not the stack's)"
+	}
+	facts := &provider.LoadBalancer{Enabled: lb["enabled"] != false, FallbackPool: name(str(lb, "fallback_pool")),
+		DefaultPools: []string{}}
+	ids, _ := lb["default_pools"].([]any)
+	for _, id := range ids {
+		facts.DefaultPools = append(facts.DefaultPools, name(fmt.Sprint(id)))
+	}
+	h.LoadBalancer, h.Healthy, h.State = facts, facts.Enabled, "enabled"
+	if !facts.Enabled {
+		h.State = "disabled"
+	}
+	h.Detail = fmt.Sprintf("steering %v, default pools %s, fallback %s", lb["steering_policy"],
+		strings.Join(facts.DefaultPools, ", "), facts.FallbackPool)
+	return h
+}
+
+// poolHealth asks Cloudflare for one pool's health. A disabled pool
+// serves no traffic, so it is unhealthy whatever its origins answer.
+func (p *Provider) poolHealth(ctx context.Context, region string, pl obj) provider.Health {
+	h := provider.Health{Address: p.accountAddr(KindPool, region)}
+	h.Address.Region = region
+	res, err := p.api.get(ctx, p.acctPath("pools/"+str(pl, "id")+"/health"))
+	if err != nil {
+		h.State, h.Detail = "unknown", apiErr(err).Error()
+		return h
+	}
+	healthy, total, bad := popHealth(res)
+	sort.Strings(bad)
+	facts := &provider.Pool{Enabled: pl["enabled"] != false, HealthyLocations: healthy, Locations: total, Failing: bad}
+	h.Pool = facts
+	h.Healthy = facts.Enabled && total > 0 && healthy == total
+	h.Detail = fmt.Sprintf("%d/%d checking locations report healthy", healthy, total)
+	if len(bad) > 0 {
+		h.Detail += "; failing from " + strings.Join(bad, ", ")
+	}
+	switch {
+	case !facts.Enabled:
+		h.State, h.Detail = "disabled", "disabled (no traffic is sent to it); "+h.Detail
+	case h.Healthy:
+		h.State = "healthy"
+	default:
+		h.State = "unhealthy"
+	}
+	return h
 }
 
 // popHealth counts the checking locations of a pool health answer that

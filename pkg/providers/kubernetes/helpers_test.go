@@ -48,13 +48,17 @@ func upstream() provider.Outputs {
 // originCert and originKey stand in for the Cloudflare Origin CA pair.
 var originCert, originKey = selfSigned()
 
+// originCertValidity is the Origin CA's shortest validity beyond the
+// default renewal window (30 days), so that `status` finds it valid.
+const originCertValidity = 90 * 24 * time.Hour
+
 func selfSigned() (string, string) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(err)
 	}
 	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "api.nekodefense.example"},
-		DNSNames: []string{"api.nekodefense.example"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+		DNSNames: []string{"api.nekodefense.example"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(originCertValidity)}
 	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
 	if err != nil {
 		panic(err)

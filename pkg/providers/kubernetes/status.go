@@ -9,8 +9,9 @@ import (
 )
 
 // Status reports the rollout state of the region's Deployments and
-// StatefulSets, its public address, how it is exposed and what its origin
-// answers.
+// StatefulSets (the API's pods against its autoscaler and the image it
+// runs), its public address, the origin certificate's expiry, how it is
+// exposed and what its origin answers.
 func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 	if err := p.clients(); err != nil {
 		return nil, err
@@ -26,7 +27,7 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 			continue
 		}
 		res, err := status.Compute(m)
-		h := provider.Health{Address: p.address(m.GetKind(), m.GetNamespace(), m.GetName())}
+		h := provider.Health{Address: p.address(m.GetKind(), m.GetNamespace(), m.GetName()), Facts: p.workloadFacts(snap, m)}
 		if err != nil {
 			h.State, h.Detail = "Unknown", err.Error()
 		} else {
@@ -46,5 +47,8 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 		}
 	}
 	out = append(out, h)
+	if h, ok := p.certificateHealth(snap); ok {
+		out = append(out, h)
+	}
 	return append(out, p.servingHealth(ctx)...), nil
 }
