@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sort"
-	"strings"
 )
 
 // PoolState is one region's pool as the load balancer sees it.
@@ -17,7 +15,7 @@ type PoolState struct {
 }
 
 // PoolStates reads the stack's pools and the health Cloudflare's monitors
-// report for each: one listing and one health read per pool.
+// report for each: one listing, then one health read per pool, at once.
 func (p *Provider) PoolStates(ctx context.Context) ([]PoolState, error) {
 	if err := p.online(); err != nil {
 		return nil, err
@@ -26,27 +24,11 @@ func (p *Provider) PoolStates(ctx context.Context) ([]PoolState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing pools: %w", apiErr(err))
 	}
-	prefix := PoolName(p.st.Metadata.Name, "")
 	var out []PoolState
-	for _, pl := range pools {
-		if str(pl, "description") != p.marker() || !strings.HasPrefix(str(pl, "name"), prefix) {
-			continue
-		}
-		s := PoolState{Region: strings.TrimPrefix(str(pl, "name"), prefix), Enabled: pl["enabled"] != false}
-		res, err := p.api.get(ctx, p.acctPath("pools/"+str(pl, "id")+"/health"))
-		if err != nil {
-			s.Detail = apiErr(err).Error()
-		} else {
-			healthy, total, bad := popHealth(res)
-			s.Healthy = total > 0 && healthy == total
-			if len(bad) > 0 {
-				sort.Strings(bad)
-				s.Detail = "failing from " + strings.Join(bad, ", ")
-			}
-		}
-		out = append(out, s)
+	for _, h := range p.poolsHealth(ctx, p.ownPools(pools)) {
+		out = append(out, PoolState{Region: h.Address.Name, Enabled: h.Pool.Enabled,
+			Healthy: h.Pool.Locations > 0 && h.Pool.HealthyLocations == h.Pool.Locations, Detail: h.Detail})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Region < out[j].Region })
 	return out, nil
 }
 

@@ -78,13 +78,9 @@ func (p *Provider) poolIDs(ctx context.Context, want []string) (map[string]strin
 	if err != nil {
 		return nil, err
 	}
-	prefix := PoolName(p.st.Metadata.Name, "")
-	for _, pl := range pools {
-		if str(pl, "description") == p.marker() && strings.HasPrefix(str(pl, "name"), prefix) {
-			r := strings.TrimPrefix(str(pl, "name"), prefix)
-			if ids[r] == "" {
-				ids[r] = str(pl, "id")
-			}
+	for r, pl := range p.ownPools(pools) {
+		if ids[r] == "" {
+			ids[r] = str(pl, "id")
 		}
 	}
 	p.mu.Lock()

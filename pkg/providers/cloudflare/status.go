@@ -45,22 +45,7 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 		return nil, err
 	}
 	mine := p.ownPools(pools)
-	out := []provider.Health{p.lbHealth(lbs, mine)}
-	regions := make([]string, 0, len(mine))
-	for r := range mine {
-		regions = append(regions, r)
-	}
-	sort.Strings(regions)
-	health := make([]provider.Health, len(regions))
-	var hg errgroup.Group
-	for i, r := range regions {
-		hg.Go(func() error {
-			health[i] = p.poolHealth(ctx, r, mine[r])
-			return nil
-		})
-	}
-	_ = hg.Wait()
-	out = append(out, health...)
+	out := append([]provider.Health{p.lbHealth(lbs, mine)}, p.poolsHealth(ctx, mine)...)
 	for _, r := range p.st.Spec.Regions {
 		if mine[r.Name] == nil {
 			h := provider.Health{Address: p.accountAddr(KindPool, r.Name), State: "missing", Detail: "the region has no pool: run nekoctl up"}
@@ -69,6 +54,25 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 		}
 	}
 	return out, nil
+}
+
+// poolsHealth reads every pool's health at once, in region order.
+func (p *Provider) poolsHealth(ctx context.Context, pools map[string]obj) []provider.Health {
+	regions := make([]string, 0, len(pools))
+	for r := range pools {
+		regions = append(regions, r)
+	}
+	sort.Strings(regions)
+	out := make([]provider.Health, len(regions))
+	var g errgroup.Group
+	for i, r := range regions {
+		g.Go(func() error {
+			out[i] = p.poolHealth(ctx, r, pools[r])
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out
 }
 
 // ownPools are the stack's pools by region.
@@ -120,7 +124,8 @@ func (p *Provider) lbHealth(lbs []obj, pools map[string]obj) provider.Health {
 // poolHealth asks Cloudflare for one pool's health. A disabled pool
 // serves no traffic, so it is unhealthy whatever its origins answer.
 func (p *Provider) poolHealth(ctx context.Context, region string, pl obj) provider.Health {
-	h := provider.Health{Address: p.accountAddr(KindPool, region)}
+	facts := &provider.Pool{Enabled: pl["enabled"] != false}
+	h := provider.Health{Address: p.accountAddr(KindPool, region), Facts: provider.Facts{Pool: facts}}
 	h.Address.Region = region
 	res, err := p.api.get(ctx, p.acctPath("pools/"+str(pl, "id")+"/health"))
 	if err != nil {
@@ -129,8 +134,7 @@ func (p *Provider) poolHealth(ctx context.Context, region string, pl obj) provid
 	}
 	healthy, total, bad := popHealth(res)
 	sort.Strings(bad)
-	facts := &provider.Pool{Enabled: pl["enabled"] != false, HealthyLocations: healthy, Locations: total, Failing: bad}
-	h.Pool = facts
+	facts.HealthyLocations, facts.Locations, facts.Failing = healthy, total, bad
 	h.Healthy = facts.Enabled && total > 0 && healthy == total
 	h.Detail = fmt.Sprintf("%d/%d checking locations report healthy", healthy, total)
 	if len(bad) > 0 {
