@@ -90,6 +90,8 @@ func (w *World) WriteSpec(t *testing.T, edit *strings.Replacer) {
 		"orgID: 5f0123456789abcdef012345", "orgID: "+atlasemu.DefaultOrgID+"\n    baseURL: "+w.Atlas.URL(),
 		"accountID: 0123456789abcdef0123456789abcdef", "accountID: "+cfemu.DefaultAccount,
 		"kubeContext: neko-", "kubeContext: ",
+		// The test clusters get the operator's CRDs by hand: no chart to fetch.
+		"  monitoring:\n    alerting:", "  monitoring:\n    install: false\n    alerting:",
 		// A test binary has no release version: it deploys only a named image.
 		"  workload:\n", "  workload:\n    image: neko-defense/nekoctl:1.0.0@sha256:"+strings.Repeat("ab", 32)+"\n",
 	).Replace(string(src))

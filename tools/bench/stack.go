@@ -60,6 +60,8 @@ spec:
   workload:
     namespace: %s
     image: %s
+  monitoring:
+    install: false
   regions:
 `, name, domain, accountID, zonePlan(len(regions)), regions[0], orgID, atlasURL, name, name, name, benchImage)
 	var aws []string

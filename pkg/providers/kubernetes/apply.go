@@ -49,6 +49,15 @@ func (p *Provider) apply(ctx context.Context, c plan.Change, out provider.Output
 		// without --adopt should one reach here.
 		return fmt.Errorf("%s: not applied: %s", c.Address, c.Conflict)
 	}
+	if c.Address.Kind == ReleaseKind {
+		switch c.Action {
+		case plan.NoOp:
+			return nil
+		case plan.Delete:
+			return p.uninstallRelease(ctx, c)
+		}
+		return p.applyRelease(ctx, c)
+	}
 	switch c.Action {
 	case plan.NoOp:
 		return nil
@@ -248,6 +257,9 @@ func (p *Provider) Delete(ctx context.Context, c plan.Change) error {
 }
 
 func (p *Provider) delete(ctx context.Context, c plan.Change) error {
+	if c.Address.Kind == ReleaseKind {
+		return p.uninstallRelease(ctx, c)
+	}
 	doc := c.Before
 	if doc == nil {
 		doc = c.After

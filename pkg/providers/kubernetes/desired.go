@@ -71,7 +71,7 @@ func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.R
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return p.withRelease(out), nil
 }
 
 func on(b *bool) bool { return b != nil && *b }

@@ -52,7 +52,9 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 	}
 	var kinds []schema.GroupKind
 	for _, d := range desired {
-		kinds = append(kinds, docKey(d.Doc).gk)
+		if d.Address.Kind != ReleaseKind {
+			kinds = append(kinds, docKey(d.Doc).gk)
+		}
 	}
 	p.inv.plan(kinds)
 	changes := make([]plan.Change, len(desired))
@@ -61,6 +63,10 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 	for i, d := range desired {
 		g.Go(func() error {
 			l, exists := liveBy[d.Address]
+			if d.Address.Kind == ReleaseKind {
+				changes[i] = p.diffRelease(d, l, exists, opts)
+				return nil
+			}
 			c, err := p.diffOne(gctx, d, l, exists, snap, opts)
 			changes[i] = c
 			return err
@@ -99,9 +105,15 @@ func (p *Provider) diffOne(ctx context.Context, d, l provider.Resource, exists b
 	if err != nil {
 		return c, err
 	}
+	if !ok && gvk.Group == monitoringGroup && p.st.Spec.Monitoring.Installs() {
+		// The monitoring release planned before it brings the CRD.
+		c.Action = plan.Create
+		c.Notes = append(c.Notes, fmt.Sprintf("created once the monitoring release has installed the %s CRD", gvk.Kind))
+		return c, nil
+	}
 	if !ok {
 		if gvk.Group == monitoringGroup {
-			note := fmt.Sprintf("skipped: the cluster does not serve %s/%s (the Prometheus Operator CRDs, e.g. from kube-prometheus-stack, are not installed); set workload.monitoring.serviceMonitor/alerts to false to silence this", gvk.GroupVersion(), gvk.Kind)
+			note := fmt.Sprintf("skipped: the cluster does not serve %s/%s (the Prometheus Operator CRDs are not installed, and spec.monitoring.install is off): install the operator, set spec.monitoring.install, or set workload.monitoring.serviceMonitor/alerts to false", gvk.GroupVersion(), gvk.Kind)
 			c.Action, c.Notes = plan.NoOp, append(c.Notes, note)
 			p.emit(event.Warning, d.Address, plan.NoOp, note, zeroTime)
 			return c, nil

@@ -25,6 +25,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/neko-defense/nekoctl/pkg/event"
+	"github.com/neko-defense/nekoctl/pkg/helmrelease"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
@@ -60,6 +61,9 @@ type Config struct {
 	// RotateJWTKey makes a new JWT signing key current; the previous keys
 	// verify for one token lifetime (`up --rotate-jwt-key`).
 	RotateJWTKey bool
+	// ChartTransport, when set, carries the monitoring chart's download (a
+	// private CA or proxy for a mirror; tests trust their own server).
+	ChartTransport *http.Transport
 }
 
 // Provider manages one region's objects.
@@ -81,6 +85,11 @@ type Provider struct {
 	inv inventory
 	// docs are the decoded templates, shared by the renders of one run.
 	docs docCache
+
+	// helm is the Helm SDK client of the monitoring namespace.
+	helmOnce sync.Once
+	helm     *helmrelease.Client
+	helmErr  error
 
 	// mutate, when set, changes desired documents (tests inject a
 	// template that Pod Security must refuse).

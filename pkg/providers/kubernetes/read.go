@@ -151,6 +151,13 @@ func (p *Provider) Read(ctx context.Context, out provider.Outputs) ([]provider.R
 	if err != nil {
 		return nil, p.wrap(err)
 	}
+	rel, err := p.readRelease()
+	if err != nil {
+		return nil, p.readError(err)
+	}
+	if rel != nil {
+		res = append(res, *rel)
+	}
 	if out != nil {
 		p.publish(res, snap, out)
 	}

@@ -27,6 +27,8 @@ func testStack() *spec.Stack {
 			Workload: spec.Workload{Image: "ghcr.io/neko-defense/nekoctl:v1.0.0"},
 		},
 	}
+	// The monitoring release has its own test (it needs a chart server).
+	st.Spec.Monitoring.Install = spec.Bool(false)
 	st.ApplyDefaults()
 	return st
 }

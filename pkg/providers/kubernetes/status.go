@@ -50,5 +50,6 @@ func (p *Provider) Status(ctx context.Context) ([]provider.Health, error) {
 	if h, ok := p.certificateHealth(snap); ok {
 		out = append(out, h)
 	}
+	out = append(out, p.monitoringHealth(ctx)...)
 	return append(out, p.servingHealth(ctx)...), nil
 }

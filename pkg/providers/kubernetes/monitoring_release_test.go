@@ -1,0 +1,197 @@
+package kubernetes
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/neko-defense/nekoctl/pkg/kubetest"
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/provider"
+	"github.com/neko-defense/nekoctl/pkg/spec"
+)
+
+// A region without the Prometheus Operator gets kube-prometheus-stack (the
+// local stand-in, from a chart repository) through the plan: the release
+// is created before the ServiceMonitor and PrometheusRule that need its
+// CRDs, the installed Prometheus selects the ServiceMonitor, a second plan
+// is all no-ops, a new chart version (from an OCI registry) and new values
+// are an upgrade with a values diff, and down uninstalls the release.
+func TestMonitoringReleaseThroughThePlan(t *testing.T) {
+	needCluster(t)
+	ctx := context.Background()
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	// Its own API server: the shared ones must keep their CRDs as they are.
+	kube, err := kubetest.Start(sctx, kubetest.Options{}, "us-east")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kube.Stop()
+	dir := t.TempDir()
+	v1, err := kubetest.BuildMonitoringChart(dir, "kube-prometheus-stack", "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := kubetest.BuildMonitoringChart(dir, "kube-prometheus-stack", "1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chartRepo, err := kubetest.ServeChartRepository(v1, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chartRepo.Close()
+	oci, err := kubetest.ServeOCIRegistry(v1, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oci.Close()
+
+	st := isolatedStack("monhelm")
+	st.Spec.Monitoring.Install = spec.Bool(true)
+	st.Spec.Monitoring.Chart = spec.MonitoringChart{Repository: chartRepo.URL, Name: "kube-prometheus-stack", Version: "1.0.0"}
+	cfg := Config{PollInterval: 100 * time.Millisecond, DiscoveryCacheDir: "-", RolloutTimeout: 30 * time.Second,
+		AddressTimeout: 10 * time.Second, ChartTransport: chartRepo.Transport()}
+	newP := func() *Provider { return New(st, "us-east", kube.RESTConfig("us-east"), cfg) }
+	if err := kube.CreateGateway(ctx, "us-east", "gateway-system", "public-gateway", "203.0.113.10"); err != nil {
+		t.Fatal(err)
+	}
+
+	p := newP()
+	changes := planRegion(t, p, upstream(), provider.Options{})
+	byKind := map[string]plan.Change{}
+	for _, c := range changes {
+		byKind[c.Address.Kind] = c
+	}
+	rel := byKind[ReleaseKind]
+	if rel.Action != plan.Create || rel.Address.Name != "monitoring/kube-prometheus-stack" {
+		t.Fatalf("release change = %+v", rel)
+	}
+	for _, k := range []string{"ServiceMonitor", "PrometheusRule"} {
+		c := byKind[k]
+		if c.Action != plan.Create || !dependsOn(c, rel.Address) {
+			t.Errorf("%s = %s depending on %v, want a create after the release", k, c.Action, c.DependsOn)
+		}
+	}
+	applyAll(t, p, changes, upstream())
+
+	// Prometheus selects the ServiceMonitor: the installed release's
+	// Prometheus resource, matched against the live ServiceMonitor's labels.
+	dyn := kube.Dynamic("us-east")
+	prom, err := dyn.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheuses"}).
+		Namespace("monitoring").Get(ctx, "kube-prometheus-stack-prometheus", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := dyn.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "servicemonitors"}).
+		Namespace(st.Spec.Workload.Namespace).Get(ctx, AppName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"serviceMonitorSelector", "ruleSelector"} {
+		sel := selectorOf(t, prom, field)
+		if !sel.Matches(labels.Set(sm.GetLabels())) {
+			t.Errorf("Prometheus %s %s does not select the ServiceMonitor's labels %v", field, sel, sm.GetLabels())
+		}
+	}
+	if ns, _, _ := unstructured.NestedMap(prom.Object, "spec", "serviceMonitorNamespaceSelector"); len(ns) != 0 {
+		t.Errorf("serviceMonitorNamespaceSelector = %v, want every namespace", ns)
+	}
+	// Grafana reads its password from the Secret nekoctl generated.
+	s, err := kube.Clientset("us-east").CoreV1().Secrets("monitoring").Get(ctx, "kube-prometheus-stack-grafana-admin", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := string(s.Data["admin-password"])
+	if len(pw) < 24 || pw == "admin" || pw == "prom-operator" {
+		t.Errorf("Grafana admin password %q is not a generated one", pw)
+	}
+	for _, c := range changes {
+		if strings.Contains(c.Address.String()+strings.Join(c.Notes, " "), pw) {
+			t.Errorf("the plan shows the Grafana password at %s", c.Address)
+		}
+	}
+
+	again := planRegion(t, newP(), upstream(), provider.Options{})
+	if got := actions(again, true); len(got) != 0 {
+		t.Errorf("second plan = %v, want only no-ops", got)
+	}
+
+	// A new chart version from the OCI registry and a longer retention.
+	st.Spec.Monitoring.Chart = spec.MonitoringChart{Repository: oci.Reference(), Name: "kube-prometheus-stack", Version: "1.1.0"}
+	st.Spec.Monitoring.Retention = "30d"
+	cfg.ChartTransport = oci.Transport()
+	p = newP()
+	changes = planRegion(t, p, upstream(), provider.Options{})
+	var upgrade plan.Change
+	for _, c := range changes {
+		if c.Address.Kind == ReleaseKind {
+			upgrade = c
+		}
+	}
+	var paths []string
+	for _, f := range upgrade.Fields {
+		paths = append(paths, f.Path)
+	}
+	if diff := cmp.Diff([]string{"values.prometheus.prometheusSpec.retention", "version"}, paths); upgrade.Action != plan.Update || diff != "" {
+		t.Errorf("upgrade = %s with fields (-want +got):\n%s", upgrade.Action, diff)
+	}
+	applyAll(t, p, changes, upstream())
+	prom, err = dyn.Resource(schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheuses"}).
+		Namespace("monitoring").Get(ctx, "kube-prometheus-stack-prometheus", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := unstructured.NestedString(prom.Object, "spec", "retention"); r != "30d" {
+		t.Errorf("retention after the upgrade = %q", r)
+	}
+	if got, _ := kube.Clientset("us-east").CoreV1().Secrets("monitoring").Get(ctx, "kube-prometheus-stack-grafana-admin", metav1.GetOptions{}); string(got.Data["admin-password"]) != pw {
+		t.Error("the upgrade changed Grafana's admin password")
+	}
+
+	p = newP()
+	down := planRegion(t, p, upstream(), provider.Options{Destroy: true})
+	applyAll(t, p, down, upstream())
+	hc, err := p.helmClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := hc.Get("kube-prometheus-stack"); err != nil || r != nil {
+		t.Errorf("release after down = %+v, %v", r, err)
+	}
+}
+
+func dependsOn(c plan.Change, a plan.Address) bool {
+	for _, d := range c.DependsOn {
+		if d == a {
+			return true
+		}
+	}
+	return false
+}
+
+func selectorOf(t *testing.T, u *unstructured.Unstructured, field string) labels.Selector {
+	t.Helper()
+	raw, _, _ := unstructured.NestedMap(u.Object, "spec", field)
+	var ls metav1.LabelSelector
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &ls); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(&ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sel.Empty() {
+		t.Fatalf("%s is empty: it would select everything", field)
+	}
+	return sel
+}
