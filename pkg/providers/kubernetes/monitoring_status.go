@@ -40,6 +40,10 @@ func (p *Provider) monitoringHealth(ctx context.Context) []provider.Health {
 	h := provider.Health{Address: p.address("Alertmanager", m.Namespace, alertmanagerService)}
 	firing, err := p.firingAlerts(ctx)
 	switch {
+	case err != nil && !m.Installs():
+		// Not nekoctl's monitoring: where there is no Alertmanager to ask,
+		// there is nothing to report.
+		return out
 	case err != nil:
 		h.State, h.Detail = "Unknown", "Alertmanager not reachable through the API server: "+err.Error()
 	case len(firing) == 0:
