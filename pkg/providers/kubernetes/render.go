@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/neko-defense/nekoctl/pkg/monitoring"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/spec"
@@ -30,7 +31,7 @@ var funcs = template.FuncMap{
 }
 
 // tmpl is parsed once; the templates are part of the binary.
-var tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "kubernetes/*.yaml", "dashboards/*.json"))
+var tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "kubernetes/*.yaml"))
 
 // objects renders a region's objects as plan documents: Secret data values
 // are plain text wrapped in plan.Sensitive (or plan.Unknown when another
@@ -40,11 +41,16 @@ func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, 
 	if err != nil {
 		return nil, err
 	}
-	var dash bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&dash, "neko-api.json", v); err != nil {
-		return nil, fmt.Errorf("dashboard template: %w", err)
+	target := monitoring.Target{Namespace: v.Namespace, App: AppName, Redis: RedisName, Region: region}
+	dash, err := monitoring.Dashboard(target)
+	if err != nil {
+		return nil, err
 	}
-	v.Dashboard = dash.String()
+	groups, err := json.Marshal(monitoring.RuleGroups(target))
+	if err != nil {
+		return nil, err
+	}
+	v.Dashboard, v.PrometheusRuleGroups = string(dash), string(groups)
 
 	files, err := fs.Glob(templates.FS, "kubernetes/*.yaml")
 	if err != nil {

@@ -60,7 +60,8 @@ type values struct {
 	Monitoring                    monitoringValues
 	Exposure                      exposureValues
 	Secrets                       secretValues
-	Dashboard                     string
+	// Dashboard (JSON) and PrometheusRuleGroups (JSON) come from pkg/monitoring.
+	Dashboard, PrometheusRuleGroups string
 	// ConfigChecksum changes the pod template when the ConfigMap changes,
 	// so that a configuration change rolls the pods.
 	ConfigChecksum string
