@@ -161,7 +161,6 @@ func workloadMetrics(t *testing.T) map[string]bool {
 	return out
 }
 
-
 // noBuildErrors turns the SDK's empty error list (a typed nil) into nil.
 func noBuildErrors(err error) error {
 	if be, ok := err.(cog.BuildErrors); ok && len(be) == 0 {
