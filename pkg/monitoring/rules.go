@@ -70,7 +70,7 @@ func Rules(t Target) []Rule {
 		Alert: "NekoAPIHigh5xxRatio", Severity: Critical, For: 5 * time.Minute,
 		Expr:    fmt.Sprintf(`%s > %g`, ratio(`code=~"5.."`), Max5xxRatio),
 		Summary: fmt.Sprintf("More than %g%% of API requests fail with 5xx in %s.", Max5xxRatio*100, t.Region),
-		Runbook: "Check the circuit breaker panels: an open mongodb breaker means Atlas is unreachable from the region (see the Atlas alerts and the access list); an open redis breaker means the region's Redis is down. Otherwise read the API logs (kubectl logs -n " + t.Namespace + " deploy/" + t.App + ") and, if a rollout just happened, roll it back. If the region cannot recover, disable its pool in Cloudflare so traffic goes to the other regions.",
+		Runbook: "Check the circuit breaker panels: an open mongodb breaker means Atlas is unreachable from the region (see the Atlas alerts and the access list); an open redis breaker means the region's Redis is down. Otherwise read the API logs (kubectl logs -n " + t.Namespace + " deploy/" + t.App + ") and, if a rollout just happened, roll it back. If the region cannot recover, disable its origin in the Cloudflare load balancer so traffic goes to the other regions.",
 	}, {
 		Alert: "NekoAPIHigh429Ratio", Severity: Warning, For: 10 * time.Minute,
 		Expr:    fmt.Sprintf(`%s > %g`, ratio(`code="429"`), Max429Ratio),
