@@ -19,6 +19,9 @@ type Target struct {
 	Namespace, App, Redis string
 	// Region labels every alert.
 	Region string
+	// Stack labels every alert (StackLabel): the stack's Alertmanager
+	// routing selects its alerts by it.
+	Stack string
 }
 
 // Rule is one Prometheus alerting rule.
@@ -115,9 +118,11 @@ func Rules(t Target) []Rule {
 	}}
 }
 
-// Labels are the rule's labels: its severity and the region.
+// Labels are the rule's labels: its severity, the region, the stack and
+// the namespace (which an Alertmanager matching AlertmanagerConfigs on
+// their namespace requires).
 func (r Rule) Labels(t Target) map[string]string {
-	return map[string]string{"severity": r.Severity, "region": t.Region}
+	return map[string]string{"severity": r.Severity, "region": t.Region, StackLabel: t.Stack, "namespace": t.Namespace}
 }
 
 // Annotations are the rule's summary and runbook (what to do).

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/prometheus/rules"
 )
 
-var region = Target{Namespace: "neko-defense", App: "neko-api", Redis: "neko-redis", Region: "eu-west"}
+var region = Target{Namespace: "neko-defense", App: "neko-api", Redis: "neko-redis", Region: "eu-west", Stack: "neko-defense"}
 
 // Every expression is valid PromQL for Prometheus's own parser, and every
 // rule carries a severity, a summary and a runbook.

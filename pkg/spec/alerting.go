@@ -57,6 +57,11 @@ type AlertReceiver struct {
 	Username  string `json:"username,omitempty"`
 }
 
+// NullAlertReceiver is reserved: the AlertmanagerConfig's top route sends
+// to a receiver of that name, without integrations, the alerts no
+// receiver takes when every receiver has severities.
+const NullAlertReceiver = "nekoctl-null"
+
 // Receiver types.
 const (
 	ReceiverSlack     = "slack"
@@ -83,6 +88,8 @@ func (v *validator) alerting() {
 			v.errorf(rp+".name", "%q must be lower-case letters, digits and '-'", r.Name)
 		case seen[r.Name]:
 			v.errorf(rp+".name", "%q is used by another receiver", r.Name)
+		case r.Name == NullAlertReceiver:
+			v.errorf(rp+".name", "%q is reserved for the alerts no receiver takes", r.Name)
 		}
 		seen[r.Name] = true
 		for j, s := range r.Severities {
@@ -118,7 +125,7 @@ func (v *validator) receiverFields(rp string, r AlertReceiver) {
 	switch r.Type {
 	case ReceiverSlack, ReceiverPagerDuty, ReceiverWebhook:
 		if r.SecretEnv == "" {
-			v.errorf(rp+".secretEnv", "is required for %s: the environment variable that holds its %s", r.Type, receiverSecretName(r.Type))
+			v.errorf(rp+".secretEnv", "is required for %s: the environment variable that holds its %s", r.Type, ReceiverSecretName(r.Type))
 		}
 	case ReceiverEmail:
 		for _, f := range []struct{ name, val string }{{"to", r.To}, {"from", r.From}} {
@@ -137,8 +144,8 @@ func (v *validator) receiverFields(rp string, r AlertReceiver) {
 	}
 }
 
-// receiverSecretName says what a receiver type's secret is.
-func receiverSecretName(typ string) string {
+// ReceiverSecretName says what a receiver type's secret is.
+func ReceiverSecretName(typ string) string {
 	switch typ {
 	case ReceiverSlack:
 		return "Slack incoming-webhook URL"

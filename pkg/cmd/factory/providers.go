@@ -53,6 +53,9 @@ func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 		t.Atlas.Now, t.Atlas.Events = f.Now, events
 		t.Kubernetes.Now, t.Kubernetes.Events = f.Now, events
 		t.Kubernetes.RotateJWTKey = opts.RotateJWTKey
+		// Read now, needed only where a plan renders the receivers' Secret
+		// (a missing one fails that plan, not status or an offline plan).
+		t.Kubernetes.ReceiverSecrets = kubernetes.ReadReceiverSecrets(st, f.Getenv)
 		atl, err := atlas.Build(ctx, st, opts, f.Getenv, hc, t.Atlas)
 		if err != nil {
 			errs = append(errs, err)

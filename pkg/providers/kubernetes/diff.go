@@ -46,6 +46,9 @@ func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, 
 	if opts.Destroy {
 		return p.diffDestroy(ctx, live, opts)
 	}
+	if err := p.opts.ReceiverSecrets.Missing(p.st); err != nil {
+		return nil, p.wrap(err)
+	}
 	liveBy := map[plan.Address]provider.Resource{}
 	for _, r := range live {
 		liveBy[r.Address] = r

@@ -17,7 +17,7 @@ func TestDocCache(t *testing.T) {
 	region := st.Spec.Regions[0].Name
 	render := func(c *docCache) []plan.Document {
 		t.Helper()
-		docs, err := objects(st, region, provider.NewOutputs(), keyPolicy{}, c)
+		docs, err := objects(st, region, provider.NewOutputs(), keyPolicy{}, nil, c)
 		if err != nil {
 			t.Fatal(err)
 		}

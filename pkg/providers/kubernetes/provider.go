@@ -64,6 +64,10 @@ type Config struct {
 	// ChartTransport, when set, carries the monitoring chart's download (a
 	// private CA or proxy for a mirror; tests trust their own server).
 	ChartTransport *http.Transport
+	// ReceiverSecrets are the alert receivers' secrets, read from the
+	// environment (ReadReceiverSecrets); a receiver without one renders
+	// its value as known only at apply time.
+	ReceiverSecrets ReceiverSecrets
 }
 
 // Provider manages one region's objects.

@@ -36,12 +36,15 @@ var tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "ku
 // objects renders a region's objects as plan documents: Secret data values
 // are plain text wrapped in plan.Sensitive (or plan.Unknown when another
 // provider or apply supplies them).
-func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, cache *docCache) ([]plan.Document, error) {
+func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, rs ReceiverSecrets, cache *docCache) ([]plan.Document, error) {
 	v, sl, err := buildValues(st, region, out, kp)
 	if err != nil {
 		return nil, err
 	}
-	target := monitoring.Target{Namespace: v.Namespace, App: AppName, Redis: RedisName, Region: region}
+	if v.Alerting, err = buildAlerting(st, sl, rs); err != nil {
+		return nil, err
+	}
+	target := monitoring.Target{Namespace: v.Namespace, App: AppName, Redis: RedisName, Region: region, Stack: st.Metadata.Name}
 	dash, err := monitoring.Dashboard(target)
 	if err != nil {
 		return nil, err
@@ -213,7 +216,7 @@ func pathString(path []string) string {
 // admin and Redis passwords) are always left empty: apply generates them
 // once per region. out may be nil.
 func Render(st *spec.Stack, region string, out provider.Outputs) ([]byte, error) {
-	docs, err := objects(st, region, out, keyPolicy{Now: time.Now()}, nil)
+	docs, err := objects(st, region, out, keyPolicy{Now: time.Now()}, nil, nil)
 	if err != nil {
 		return nil, err
 	}

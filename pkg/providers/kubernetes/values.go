@@ -42,6 +42,10 @@ const (
 	originPullName = AppName + "-origin-pull-ca"
 )
 
+// originCertDir is where the API pods mount the origin certificate (only
+// tls.crt of the TLS Secret: the key stays out of the API's pods).
+const originCertDir = "/etc/neko/origin"
+
 // values is what the templates see.
 type values struct {
 	Stack, Region, Namespace, App string
@@ -49,6 +53,7 @@ type values struct {
 	Image                         string
 	ImagePullPolicy               string
 	TLSSecret                     string
+	OriginCertDir                 string
 	TLS                           bool
 	Config                        []kv
 	SecretEnv                     []spec.SecretRef
@@ -62,6 +67,8 @@ type values struct {
 	Secrets                       secretValues
 	// Dashboard (JSON) and PrometheusRuleGroups (JSON) come from pkg/monitoring.
 	Dashboard, PrometheusRuleGroups string
+	// Alerting is the Alertmanager routing of spec.monitoring.alerting.
+	Alerting alertingValues
 	// ConfigChecksum changes the pod template when the ConfigMap changes,
 	// so that a configuration change rolls the pods.
 	ConfigChecksum string
@@ -170,8 +177,9 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs, kp keyPoli
 	v := &values{
 		Stack: st.Metadata.Name, Region: region, Namespace: w.Namespace, App: AppName,
 		ApplySetID: ApplySetID(st), Image: w.Image, ImagePullPolicy: spec.ImagePullPolicy(w.Image), TLSSecret: tlsSecret,
-		TLS:       spec.On(st.Spec.Cloudflare.OriginCert.Enabled),
-		SecretEnv: w.Secrets, Resources: r.Resources, Replicas: r.Replicas, Targets: r.Autoscaling,
+		OriginCertDir: originCertDir,
+		TLS:           spec.On(st.Spec.Cloudflare.OriginCert.Enabled),
+		SecretEnv:     w.Secrets, Resources: r.Resources, Replicas: r.Replicas, Targets: r.Autoscaling,
 		Hostnames: st.Spec.FQDNs(),
 	}
 	redisOn := spec.On(w.Redis.Enabled)
@@ -216,6 +224,10 @@ func buildValues(st *spec.Stack, region string, out provider.Outputs, kp keyPoli
 	}
 	if redisOn {
 		cfg["REDIS_ADDR"] = RedisName + ":6379"
+	}
+	if v.TLS {
+		// The API exports the certificate's expiry (the expiring alert).
+		cfg["ORIGIN_CERT_FILE"] = originCertDir + "/tls.crt"
 	}
 	for k, val := range w.Env {
 		cfg[k] = val

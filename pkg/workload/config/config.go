@@ -42,6 +42,10 @@ const (
 	EnvMongoTimeout      = "MONGODB_TIMEOUT"
 	EnvBreakerOpenPeriod = "BREAKER_OPEN_TIMEOUT"
 	EnvLogLevel          = "LOG_LEVEL"
+	// EnvOriginCertFile is the PEM file of the origin certificate the API
+	// is served with (mounted from the origin TLS Secret); its expiry is
+	// exported as a metric.
+	EnvOriginCertFile = "ORIGIN_CERT_FILE"
 )
 
 // minSecretBytes is the shortest accepted JWT secret: HS256 keys shorter
@@ -85,6 +89,8 @@ type Config struct {
 	MongoTimeout       time.Duration
 	BreakerOpenTimeout time.Duration
 	LogLevel           string
+	// OriginCertFile, when set, is watched for the certificate expiry gauge.
+	OriginCertFile string
 }
 
 // User is an account that can log in.
@@ -132,6 +138,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		MongoTimeout:       r.duration(EnvMongoTimeout, 5*time.Second),
 		BreakerOpenTimeout: r.duration(EnvBreakerOpenPeriod, 10*time.Second),
 		LogLevel:           r.oneOf(EnvLogLevel, "info", "debug", "info", "warn", "error"),
+		OriginCertFile:     r.str(EnvOriginCertFile, ""),
 		Users:              map[string]User{},
 	}
 	r.checkMongoURI(c.MongoURI)

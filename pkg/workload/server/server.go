@@ -69,6 +69,9 @@ const redisTimeout = 250 * time.Millisecond
 // shows in readiness, not as a start-up failure) and builds the handler.
 func New(cfg *config.Config, o Options) (*Server, error) {
 	m := metrics.New()
+	if cfg.OriginCertFile != "" {
+		m.WatchCertificate(cfg.OriginCertFile)
+	}
 	onState := func(name string, state int) { m.Breaker.WithLabelValues(name).Set(float64(state)) }
 	mongoBreaker := breaker.New(breaker.Settings{
 		Name: "mongodb", OpenTimeout: cfg.BreakerOpenTimeout, IsFailure: store.IsFailure, OnStateChange: onState,
