@@ -374,9 +374,9 @@ type planDoc struct {
 		Resource struct {
 			Provider, Kind string
 		} `json:"resource"`
-		DependsOn []address `json:"depends_on"`
-		Produces []string        `json:"produces"`
-		After    json.RawMessage `json:"after"`
+		DependsOn []address       `json:"depends_on"`
+		Produces  []string        `json:"produces"`
+		After     json.RawMessage `json:"after"`
 	} `json:"changes"`
 	Rollout *struct {
 		Waves []struct {
@@ -388,7 +388,9 @@ type planDoc struct {
 // address is a change's address as the plan's JSON writes it.
 type address struct{ Provider, Scope, Region, Kind, Name string }
 
-func (a address) String() string { return fmt.Sprintf("%s[%s].%s[%q]", a.Provider, a.Scope, a.Kind, a.Name) }
+func (a address) String() string {
+	return fmt.Sprintf("%s[%s].%s[%q]", a.Provider, a.Scope, a.Kind, a.Name)
+}
 
 func countResources(b *testing.B, stdout []byte) (all, kube int) {
 	var p planDoc

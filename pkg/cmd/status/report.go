@@ -33,14 +33,14 @@ type Region struct {
 	Healthy bool   `json:"healthy"`
 	// Reachable is false when the region's cluster could not be read at
 	// all; Error says why, and the cluster's fields are absent.
-	Reachable   bool           `json:"reachable"`
-	Error       string         `json:"error,omitempty"`
+	Reachable   bool            `json:"reachable"`
+	Error       string          `json:"error,omitempty"`
 	Pods        *provider.Pods  `json:"pods,omitempty"`
 	Image       *provider.Image `json:"image,omitempty"`
-	Certificate *Check         `json:"certificate,omitempty"`
-	Origin      *Check         `json:"origin,omitempty"`
-	Monitoring  *Monitoring    `json:"monitoring,omitempty"`
-	Pool        *Check         `json:"pool,omitempty"`
+	Certificate *Check          `json:"certificate,omitempty"`
+	Origin      *Check          `json:"origin,omitempty"`
+	Monitoring  *Monitoring     `json:"monitoring,omitempty"`
+	Pool        *Check          `json:"pool,omitempty"`
 	// Unhealthy names the region's failing checks ("Kind name: state").
 	Unhealthy []string `json:"unhealthy,omitempty"`
 }
