@@ -52,25 +52,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		t.Skip("needs a real API server")
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	v1, err := kubetest.BuildMonitoringChart(dir, "kube-prometheus-stack", "1.0.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2, err := kubetest.BuildMonitoringChart(dir, "kube-prometheus-stack", "1.1.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	chartRepo, err := kubetest.ServeChartRepository(v1, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chartRepo.Close()
-	oci, err := kubetest.ServeOCIRegistry(v1, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer oci.Close()
+	chartRepo, oci := kubetest.ServeMonitoringCharts(t, "1.0.0", "1.1.0")
 
 	c, err := New(env.RESTConfig("helm"), "monitoring")
 	if err != nil {
@@ -155,21 +137,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 }
 
 func TestFetchRefusesAMissingVersion(t *testing.T) {
-	dir := t.TempDir()
-	v1, err := kubetest.BuildMonitoringChart(dir, "kube-prometheus-stack", "1.0.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	chartRepo, err := kubetest.ServeChartRepository(v1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chartRepo.Close()
-	oci, err := kubetest.ServeOCIRegistry(v1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer oci.Close()
+	chartRepo, oci := kubetest.ServeMonitoringCharts(t, "1.0.0")
 	for _, s := range []Source{
 		{Repository: chartRepo.URL, Name: "kube-prometheus-stack", Version: "9.9.9", Transport: chartRepo.Transport()},
 		{Repository: oci.Reference(), Name: "kube-prometheus-stack", Version: "9.9.9", Transport: oci.Transport()},

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"testing"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/registry"
@@ -191,4 +192,31 @@ func ociError(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": code, "message": strings.ToLower(code)}}})
+}
+
+// ServeMonitoringCharts builds the stand-in kube-prometheus-stack chart at
+// each version and serves them all from a chart repository and from an OCI
+// registry, both closed when the test ends.
+func ServeMonitoringCharts(t testing.TB, versions ...string) (*ChartRepository, *OCIRegistry) {
+	t.Helper()
+	dir := t.TempDir()
+	charts := make([]*MonitoringChart, 0, len(versions))
+	for _, v := range versions {
+		c, err := BuildMonitoringChart(dir, "kube-prometheus-stack", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		charts = append(charts, c)
+	}
+	repo, err := ServeChartRepository(charts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(repo.Close)
+	oci, err := ServeOCIRegistry(charts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(oci.Close)
+	return repo, oci
 }

@@ -38,25 +38,7 @@ func TestMonitoringReleaseThroughThePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer kube.Stop()
-	dir := t.TempDir()
-	v1, err := kubetest.BuildMonitoringChart(dir, "kube-prometheus-stack", "1.0.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2, err := kubetest.BuildMonitoringChart(dir, "kube-prometheus-stack", "1.1.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	chartRepo, err := kubetest.ServeChartRepository(v1, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer chartRepo.Close()
-	oci, err := kubetest.ServeOCIRegistry(v1, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer oci.Close()
+	chartRepo, oci := kubetest.ServeMonitoringCharts(t, "1.0.0", "1.1.0")
 
 	st := isolatedStack("monhelm")
 	st.Spec.Monitoring.Install = spec.Bool(true)
