@@ -9,6 +9,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/providers/cloudflare"
+	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 	"time"
 
@@ -29,6 +30,9 @@ type Factory struct {
 	Locker LockerFunc
 	// CloudflareZone reads a stack's Cloudflare zone (`validate --online`).
 	CloudflareZone func(ctx context.Context, st *spec.Stack) (cloudflare.ZoneInfo, error)
+	// MonitoringCRDs reads what a region's cluster lacks of the Prometheus
+	// Operator's CRDs for the stack's monitoring objects (`validate --online`).
+	MonitoringCRDs func(ctx context.Context, st *spec.Stack, region string) (kubernetes.MissingCRDs, error)
 	// Signals delivers SIGINT and SIGTERM until its stop function is called
 	// (see Interrupts); nil watches no signal.
 	Signals func() (signals <-chan os.Signal, stop func())

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -139,4 +140,27 @@ spec:
 		}
 	}
 	return installCRDs(ctx, e.Dynamic(region), dir)
+}
+
+// RemovePrometheusOperatorCRDs deletes the CRDs InstallPrometheusOperatorCRDs
+// installs and waits until the region no longer serves their kinds, as a
+// cluster whose operator was uninstalled.
+func (e *Env) RemovePrometheusOperatorCRDs(ctx context.Context, region string) error {
+	dc := e.Dynamic(region)
+	names := []string{"servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com"}
+	for _, n := range names {
+		if err := dc.Resource(crdGVR).Delete(ctx, n, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting CRD %s: %w", n, err)
+		}
+	}
+	disco := e.Clientset(region).Discovery()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		_, err := disco.ServerResourcesForGroupVersion("monitoring.coreos.com/v1")
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("region %s still serves monitoring.coreos.com/v1 30s after its CRDs were deleted", region)
 }

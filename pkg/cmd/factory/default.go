@@ -21,6 +21,7 @@ import (
 //   - Locker: Getenv (KUBECONFIG, user and CI job variables) and the primary
 //     region's kubeconfig context;
 //   - CloudflareZone: Getenv for the Cloudflare token and endpoint;
+//   - MonitoringCRDs: Getenv (KUBECONFIG) and the region's kubeconfig context;
 //   - Signals: the process's SIGINT and SIGTERM;
 //   - RenderManifests: the embedded templates only.
 func New() *cmdutil.Factory {
@@ -32,6 +33,7 @@ func New() *cmdutil.Factory {
 	f.Providers = ProvidersWith(f, Tuning{})
 	f.Locker = leaseLocker(f)
 	f.CloudflareZone = cloudflareZone(f)
+	f.MonitoringCRDs = monitoringCRDs(f)
 	f.RenderManifests = renderManifests
 	f.Signals = processSignals
 	return f

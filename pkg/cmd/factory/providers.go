@@ -107,6 +107,23 @@ func cloudflareZone(f *cmdutil.Factory) func(context.Context, *spec.Stack) (clou
 	}
 }
 
+// monitoringCRDs reads a region's discovery with a client of its own.
+func monitoringCRDs(f *cmdutil.Factory) func(context.Context, *spec.Stack, string) (kubernetes.MissingCRDs, error) {
+	return func(ctx context.Context, st *spec.Stack, region string) (kubernetes.MissingCRDs, error) {
+		r := st.Spec.Region(region)
+		if r == nil {
+			return kubernetes.MissingCRDs{}, fmt.Errorf("no region %s", region)
+		}
+		cfg, err := kubernetes.LoadKubeconfig(f.Getenv("KUBECONFIG")).RESTConfig(r.KubeContext)
+		if err != nil {
+			return kubernetes.MissingCRDs{}, fmt.Errorf("region %s: kubeconfig context %q: %w", region, r.KubeContext, err)
+		}
+		// Discovery from the server itself: a cached document would still
+		// list CRDs removed since.
+		return kubernetes.New(st, region, cfg, kubernetes.Config{Now: f.Now, DiscoveryCacheDir: "-"}).MonitoringCRDs(ctx)
+	}
+}
+
 func renderManifests(st *spec.Stack, region string) ([]byte, error) {
 	return kubernetes.Render(st, region, provider.NewOutputs())
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -21,7 +22,8 @@ type ValidateOptions struct {
 	F      *cmdutil.Factory
 	File   string
 	Output string
-	// Online also reads the stack's Cloudflare zone with the credentials.
+	// Online also reads the stack's Cloudflare zone with the credentials,
+	// and the clusters' discovery when spec.monitoring.install is off.
 	Online bool
 }
 
@@ -30,7 +32,7 @@ func NewCmdValidate(f *cmdutil.Factory, runF func(*ValidateOptions) error) *cobr
 	opts := &ValidateOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "validate",
-		Short: "Check a spec file; with --online, also the Cloudflare zone it names",
+		Short: "Check a spec file; with --online, also the Cloudflare zone and the clusters it names",
 		Long: heredoc.Doc(`
 			Parse the spec, fill in defaults and check every field and cross-field
 			rule. All problems are reported together, each with file:line:column
@@ -42,6 +44,11 @@ func NewCmdValidate(f *cmdutil.Factory, runF func(*ValidateOptions) error) *cobr
 			when the zone is not found, belongs to another account than
 			spec.cloudflare.accountID, or serves no traffic yet (pending at the
 			registrar: the error names the name servers to set there).
+
+			With --online and spec.monitoring.install false, every region's
+			cluster is also asked (discovery only) whether it serves the
+			Prometheus Operator's CRDs the stack's monitoring objects need: a
+			region that lacks any gets one warning naming them.
 		`),
 		Example: heredoc.Doc(`
 			$ nekoctl validate -f examples/global.yaml
@@ -61,7 +68,7 @@ func NewCmdValidate(f *cmdutil.Factory, runF func(*ValidateOptions) error) *cobr
 	}
 	cmd.Flags().StringVarP(&opts.File, "file", "f", cmdutil.DefaultSpecFile, "spec file")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
-	cmd.Flags().BoolVar(&opts.Online, "online", false, "also read the Cloudflare zone's status, plan tier, name servers and account")
+	cmd.Flags().BoolVar(&opts.Online, "online", false, "also read the Cloudflare zone's status, plan tier, name servers and account, and check the clusters for the monitoring CRDs")
 	return cmd
 }
 
@@ -83,6 +90,7 @@ func validateRun(ctx context.Context, opts *ValidateOptions) error {
 	if opts.Online && !diags.HasErrors() {
 		var zd spec.Diagnostics
 		zone, zd = readZone(ctx, opts, l.Stack)
+		zd = append(zd, readMonitoringCRDs(ctx, opts, l.Stack)...)
 		diags = append(diags, zd...)
 		if opts.Output != "json" {
 			_ = printer.DiagnosticsText(io.ErrOut, zd, io.ErrColorEnabled())
@@ -135,6 +143,36 @@ func readZone(ctx context.Context, opts *ValidateOptions, st *spec.Stack) (*clou
 			"the spec says %s, the zone is on the %s plan: plan and up check the plan's limits against the zone's %s plan", want, info.Plan, info.Plan)))
 	}
 	return &info, out
+}
+
+// readMonitoringCRDs asks every region's cluster, at the same time, which
+// of the Prometheus Operator's CRDs it lacks when nekoctl does not install
+// them: a warning per region that lacks any, and per region that cannot be
+// asked (a missing CRD is itself only a warning: the plan skips what needs it).
+func readMonitoringCRDs(ctx context.Context, opts *ValidateOptions, st *spec.Stack) spec.Diagnostics {
+	if st.Spec.Monitoring.Installs() {
+		return nil
+	}
+	found := make([]spec.Diagnostics, len(st.Spec.Regions))
+	var wg sync.WaitGroup
+	for i, r := range st.Spec.Regions {
+		wg.Go(func() {
+			m, err := opts.F.MonitoringCRDs(ctx, st, r.Name)
+			switch {
+			case err != nil:
+				found[i] = spec.Diagnostics{{Severity: spec.Warning, File: opts.File, Path: fmt.Sprintf("spec.regions[%d].kubeContext", i),
+					Message: "cannot check the cluster for the Prometheus Operator's CRDs: " + err.Error()}}
+			case m.Missing():
+				found[i] = spec.Diagnostics{{Severity: spec.Warning, File: opts.File, Path: "spec.monitoring.install", Message: m.String()}}
+			}
+		})
+	}
+	wg.Wait()
+	var out spec.Diagnostics
+	for _, d := range found {
+		out = append(out, d...)
+	}
+	return out
 }
 
 func zoneLine(z *cloudflare.ZoneInfo) string {

@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 )
@@ -33,6 +32,7 @@ const monitoringGroup = "monitoring.coreos.com"
 // are deleted (pruned). Before the workload changes, its pod templates are
 // checked against the namespace's Pod Security level by a dry-run create.
 func (p *Provider) Diff(ctx context.Context, desired, live []provider.Resource, opts provider.Options) ([]plan.Change, error) {
+	p.skipped.reset()
 	if opts.Offline {
 		return provider.DiffResources(desired, nil, opts), nil
 	}
@@ -116,9 +116,10 @@ func (p *Provider) diffOne(ctx context.Context, d, l provider.Resource, exists b
 	}
 	if !ok {
 		if gvk.Group == monitoringGroup {
-			note := fmt.Sprintf("skipped: the cluster does not serve %s/%s (the Prometheus Operator CRDs are not installed, and spec.monitoring.install is off): install the operator, set spec.monitoring.install, or set workload.monitoring.serviceMonitor/alerts to false", gvk.GroupVersion(), gvk.Kind)
-			c.Action, c.Notes = plan.NoOp, append(c.Notes, note)
-			p.emit(event.Warning, d.Address, plan.NoOp, note, zeroTime)
+			// The region's one warning (Diagnostics) says what to do.
+			p.skipped.add(gvk)
+			c.Action = plan.NoOp
+			c.Notes = append(c.Notes, fmt.Sprintf("skipped: the cluster does not serve %s/%s (see the region's warning)", gvk.GroupVersion(), gvk.Kind))
 			return c, nil
 		}
 		return c, fmt.Errorf("%s: the cluster does not serve %s %s (is its CRD installed?)", d.Address, gvk.GroupVersion(), gvk.Kind)

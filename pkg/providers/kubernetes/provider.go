@@ -89,6 +89,8 @@ type Provider struct {
 	inv inventory
 	// docs are the decoded templates, shared by the renders of one run.
 	docs docCache
+	// skipped are the monitoring objects the last Diff skipped.
+	skipped skippedMonitoring
 
 	// helm is the Helm SDK client of the monitoring namespace.
 	helmOnce sync.Once
