@@ -229,13 +229,8 @@ func (p *Provider) deleteAndWait(ctx context.Context, u *unstructured.Unstructur
 		return err
 	}
 	p.snapshot().drop(keyOf(u))
-	err = p.poll(ctx, p.opts.RolloutTimeout, func(int) (bool, error) {
-		_, err := p.get(ctx, gvr, u.GetNamespace(), u.GetName())
-		if apierrors.IsNotFound(err) {
-			return true, nil
-		}
-		return false, nil
-	})
+	err = p.waitFor(ctx, objectWait{gvr: gvr, namespace: u.GetNamespace(), name: u.GetName(), known: u, timeout: p.opts.RolloutTimeout,
+		check: func(u *unstructured.Unstructured) (bool, error) { return u == nil, nil }})
 	if errors.Is(err, errPollTimeout) {
 		return fmt.Errorf("still present after %s", p.opts.RolloutTimeout)
 	}

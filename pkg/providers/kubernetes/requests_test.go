@@ -22,18 +22,31 @@ import (
 type requestLog struct {
 	mu   sync.Mutex
 	reqs []string
+	// intercept, when set, sees each request first: it may change it, or
+	// answer it instead of the server.
+	intercept func(*http.Request) *http.Response
 }
 
 func (l *requestLog) wrap(cfg *rest.Config) *rest.Config {
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			var answer *http.Response
+			if l.intercept != nil {
+				answer = l.intercept(r)
+			}
 			line := r.Method + " " + r.URL.Path
-			if r.URL.Query().Get("dryRun") != "" {
+			switch q := r.URL.Query(); {
+			case q.Get("dryRun") != "":
 				line += " (dry-run)"
+			case q.Get("watch") == "true" || q.Get("watch") == "1":
+				line += " (watch)"
 			}
 			l.mu.Lock()
 			l.reqs = append(l.reqs, line)
 			l.mu.Unlock()
+			if answer != nil {
+				return answer, nil
+			}
 			return rt.RoundTrip(r)
 		})
 	}
@@ -62,8 +75,8 @@ func (l *requestLog) count(pred func(string) bool) int {
 // region with nothing to change sends exactly one LIST per kind the spec
 // produces, the namespace's and the Gateway's GET, and nothing else
 // (discovery comes from the disk cache a previous run left), its exposure
-// checks included; a first up
-// sends at most three requests per object it creates.
+// checks included; a first up sends at most three requests per object it
+// creates, its waits for rollouts and the address included.
 func TestRequestsPerObject(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
@@ -81,15 +94,25 @@ func TestRequestsPerObject(t *testing.T) {
 	applyAll(t, p, first, out)
 	created := countActions(first)[plan.Create]
 	isWait := func(r string) bool {
-		// Rollout and address waits look as often as the rollout takes.
-		return strings.HasPrefix(r, "GET /apis/apps/") || strings.HasSuffix(r, "/pods") ||
-			strings.HasPrefix(r, "GET /apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/")
+		// Rollouts and the address are watched; the address is listed
+		// first, and slow rollouts watch their pods.
+		return strings.HasSuffix(r, " (watch)") || strings.Contains(r, "/pods") && !strings.HasSuffix(r, " (dry-run)") ||
+			r == "GET /apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways"
 	}
-	work := upLog.count(func(r string) bool { return !isWait(r) })
-	t.Logf("first up of %d objects: %d requests, %d of them waiting for rollouts and the address", created, len(upLog.sorted()), len(upLog.sorted())-work)
-	if work > 3*created {
-		t.Errorf("first up: %d requests besides waits for %d objects created, want at most 3 per object:\n%s",
-			work, created, strings.Join(upLog.sorted(), "\n"))
+	all := upLog.sorted()
+	waits := upLog.count(isWait)
+	t.Logf("first up of %d objects: %d requests (%.2f per object), %d of them waiting for rollouts and the address",
+		created, len(all), float64(len(all))/float64(created), waits)
+	if len(all) > 3*created {
+		t.Errorf("first up: %d requests for %d objects created, want at most 3 per object, waits included:\n%s",
+			len(all), created, strings.Join(all, "\n"))
+	}
+	isRolloutWatch := func(r string) bool {
+		return strings.HasPrefix(r, "GET /apis/apps/") && strings.HasSuffix(r, " (watch)")
+	}
+	if n := upLog.count(isRolloutWatch); n != 2 {
+		t.Errorf("first up: %d rollout watches for a Deployment and a StatefulSet, want one each:\n%s",
+			n, strings.Join(all, "\n"))
 	}
 	if n := upLog.count(func(r string) bool { return strings.HasSuffix(r, "/configmaps/"+inventoryName(st)) }); n != 1 {
 		t.Errorf("the inventory was written %d times, want once", n)

@@ -10,7 +10,12 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 
 	"github.com/neko-defense/nekoctl/internal/ctxtime"
 	"github.com/neko-defense/nekoctl/pkg/event"
@@ -20,60 +25,113 @@ import (
 // waitRollout waits until a Deployment is available or a StatefulSet ready
 // (kstatus Current), reporting progress, and fails with the reason when the
 // rollout fails (progress deadline exceeded, replica failure, image pulls)
-// or does not finish within the rollout timeout.
+// or does not finish within the rollout timeout. It watches the workload
+// from the apply's answer, so a rollout costs one request however long it
+// takes; the pods are watched too once it takes a while.
 func (p *Provider) waitRollout(ctx context.Context, addr plan.Address, gvr schema.GroupVersionResource, applied *unstructured.Unstructured) error {
 	start := p.opts.Now()
-	lastReport := start
 	p.emit(event.Progress, addr, "", "waiting for the rollout", start)
 	var last string
-	u := applied
-	err := p.poll(ctx, p.opts.RolloutTimeout, func(attempt int) (bool, error) {
-		if attempt > 0 {
-			var err error
-			if u, err = p.get(ctx, gvr, applied.GetNamespace(), applied.GetName()); err != nil {
-				return false, fmt.Errorf("%s: reading rollout status: %s", addr, apiMessage(err))
+	var judged error // what check concluded, as opposed to a failed read
+	judge := func(err error) (bool, error) { judged = err; return false, err }
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	pods := p.watchPodsLater(ctx, fail, addr, applied)
+	defer pods()
+	err := p.waitFor(ctx, objectWait{
+		gvr: gvr, namespace: applied.GetNamespace(), name: applied.GetName(), known: applied, timeout: p.opts.RolloutTimeout,
+		check: func(u *unstructured.Unstructured) (bool, error) {
+			if u == nil {
+				return judge(fmt.Errorf("%s: deleted while rolling out", addr))
 			}
-		}
-		res, err := status.Compute(u)
-		if err != nil {
-			return false, fmt.Errorf("%s: computing rollout status: %w", addr, err)
-		}
-		observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
-		stale := observed < u.GetGeneration()
-		if reason := rolloutFailure(u, res); reason != "" && !stale {
-			return false, fmt.Errorf("%s: rollout failed: %s", addr, reason)
-		}
-		if res.Status == status.CurrentStatus && !stale {
-			p.snapshot().put(u)
-			p.emit(event.Progress, addr, "", "rolled out", start)
-			return true, nil
-		}
-		// Image pulls and crash loops show on the pods, and only after a
-		// while: look at them once the quick looks are over.
-		if attempt >= podCheckAfter && !stale {
-			if reason := p.podFailure(ctx, u); reason != "" {
-				return false, fmt.Errorf("%s: rollout failed: %s", addr, reason)
+			res, err := status.Compute(u)
+			if err != nil {
+				return judge(fmt.Errorf("%s: computing rollout status: %w", addr, err))
 			}
-		}
-		last = res.Message
-		if now := p.opts.Now(); now.Sub(lastReport) >= p.opts.ProgressInterval {
-			p.emit(event.Progress, addr, "", "rolling out: "+last, start)
-			lastReport = now
-		}
-		return false, nil
+			observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+			stale := observed < u.GetGeneration()
+			if reason := rolloutFailure(u, res); reason != "" && !stale {
+				return judge(fmt.Errorf("%s: rollout failed: %s", addr, reason))
+			}
+			if res.Status == status.CurrentStatus && !stale {
+				p.snapshot().put(u)
+				p.emit(event.Progress, addr, "", "rolled out", start)
+				return true, nil
+			}
+			last = res.Message
+			return false, nil
+		},
+		idle: func() { p.emit(event.Progress, addr, "", "rolling out: "+last, start) },
 	})
+	var failed *podFailureError
 	switch {
+	case errors.As(context.Cause(ctx), &failed):
+		return failed
 	case errors.Is(err, errPollTimeout):
 		return fmt.Errorf("%s: rollout not finished after %s: %s", addr, p.opts.RolloutTimeout, last)
 	case err != nil && ctx.Err() != nil:
 		return fmt.Errorf("%s: waiting for the rollout: %w", addr, err)
+	case err != nil && err != judged:
+		return fmt.Errorf("%s: reading rollout status: %s", addr, apiMessage(err))
 	}
 	return err
 }
 
-// podCheckAfter is the number of looks at a rollout before its pods are
-// looked at too (about a second with the default PollInterval).
-const podCheckAfter = 6
+// podCheckDelay is how long a rollout runs before its pods are watched
+// too: image pulls and crash loops show there, and only after a while.
+const podCheckDelay = time.Second
+
+// podFailureError is a rollout failed on its pods.
+type podFailureError struct{ msg string }
+
+func (e *podFailureError) Error() string { return e.msg }
+
+// watchPodsLater watches the workload's pods once the rollout has taken
+// podCheckDelay, and fails the rollout (fail) when one of them cannot
+// start: an image pull or a crash loop never reaches the Deployment's
+// conditions. The returned func stops it.
+func (p *Provider) watchPodsLater(ctx context.Context, fail context.CancelCauseFunc, addr plan.Address, u *unstructured.Unstructured) (stop func()) {
+	sel, _, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
+	if len(sel) == 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(podCheckDelay):
+		}
+		selector := labels.SelectorFromSet(sel).String()
+		rc := p.dyn.Resource(podGVR).Namespace(u.GetNamespace())
+		lw := &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				o.LabelSelector = selector
+				return rc.List(ctx, o)
+			},
+			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				o.LabelSelector = selector
+				return rc.Watch(ctx, o)
+			},
+		}
+		_, _ = watchtools.UntilWithSync(ctx, lw, &unstructured.Unstructured{}, nil, func(ev watch.Event) (bool, error) {
+			pod, ok := ev.Object.(*unstructured.Unstructured)
+			if !ok || ev.Type == watch.Deleted {
+				return false, nil
+			}
+			if reason := podFailure(pod); reason != "" {
+				fail(&podFailureError{fmt.Sprintf("%s: rollout failed: %s", addr, reason)})
+				return true, nil
+			}
+			return false, nil
+		})
+	}()
+	return func() { cancel(); <-done }
+}
+
+var podGVR = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 
 var errPollTimeout = errors.New("timed out")
 
@@ -117,68 +175,72 @@ func rolloutFailure(u *unstructured.Unstructured, res *status.Result) string {
 	return ""
 }
 
-// podFailure looks at the workload's pods for failures that never reach the
-// Deployment's conditions: image pulls and crash loops.
-func (p *Provider) podFailure(ctx context.Context, u *unstructured.Unstructured) string {
-	sel, _, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
-	if len(sel) == 0 {
-		return ""
-	}
-	var parts []string
-	for k, v := range sel {
-		parts = append(parts, k+"="+v)
-	}
-	pods, err := p.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(u.GetNamespace()).
-		List(ctx, metav1.ListOptions{LabelSelector: strings.Join(parts, ",")})
-	if err != nil {
-		return ""
-	}
-	for _, pod := range pods.Items {
-		statuses, _, _ := unstructured.NestedSlice(pod.Object, "status", "containerStatuses")
-		for _, cs := range statuses {
-			m, _ := cs.(map[string]any)
-			waiting, _, _ := unstructured.NestedMap(m, "state", "waiting")
-			switch r := str(waiting["reason"]); r {
-			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError":
-				return fmt.Sprintf("pod %s: %s: %s", pod.GetName(), r, str(waiting["message"]))
-			}
+// podFailure explains a pod that cannot start: failures that never reach
+// the Deployment's conditions, image pulls and crash loops.
+func podFailure(pod *unstructured.Unstructured) string {
+	statuses, _, _ := unstructured.NestedSlice(pod.Object, "status", "containerStatuses")
+	for _, cs := range statuses {
+		m, _ := cs.(map[string]any)
+		waiting, _, _ := unstructured.NestedMap(m, "state", "waiting")
+		switch r := str(waiting["reason"]); r {
+		case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError":
+			return fmt.Sprintf("pod %s: %s: %s", pod.GetName(), r, str(waiting["message"]))
 		}
 	}
 	return ""
 }
 
 // waitAddress waits for the region's public address (spec override,
-// Gateway or Ingress status).
+// Gateway or Ingress status), watching the Gateway or Ingress: one LIST
+// when the address is there, one watch more when it comes later.
 func (p *Provider) waitAddress(ctx context.Context, addr plan.Address) (string, error) {
+	if a := p.addressOverride(); a != "" {
+		return a, nil
+	}
 	start := p.opts.Now()
-	lastReport := start
+	e := p.st.Spec.Workload.Exposure
+	w := objectWait{gvr: gatewayGVR, namespace: e.Gateway.Namespace, name: e.Gateway.Name, timeout: p.opts.AddressTimeout,
+		idle: func() { p.emit(event.Progress, addr, "", "waiting for the public address", start) }}
+	what := fmt.Sprintf("Gateway %s/%s", w.namespace, w.name)
+	if e.Type == "ingress" {
+		w.gvr, w.namespace, w.name = ingressGVR, p.st.Spec.Workload.Namespace, AppName
+		what = "Ingress " + w.namespace + "/" + w.name
+	}
 	var found string
-	var lastErr error
-	err := p.poll(ctx, p.opts.AddressTimeout, func(int) (bool, error) {
-		found, lastErr = p.publicAddress(ctx)
-		if lastErr == nil && found != "" {
-			p.emit(event.Progress, addr, "", "public address "+found, start)
-			return true, nil
+	detail := "no address in its status"
+	w.check = func(u *unstructured.Unstructured) (bool, error) {
+		switch {
+		case u == nil:
+			detail = "not found"
+		case e.Type == "ingress":
+			found = ingressAddress(u)
+		default:
+			found = gatewayStatusAddress(u)
 		}
-		if now := p.opts.Now(); now.Sub(lastReport) >= p.opts.ProgressInterval {
-			p.emit(event.Progress, addr, "", "waiting for the public address", start)
-			lastReport = now
-		}
-		return false, nil
-	})
-	if errors.Is(err, errPollTimeout) {
-		what := fmt.Sprintf("Gateway %s/%s", p.st.Spec.Workload.Exposure.Gateway.Namespace, p.st.Spec.Workload.Exposure.Gateway.Name)
-		if p.st.Spec.Workload.Exposure.Type == "ingress" {
-			what = "Ingress " + p.st.Spec.Workload.Namespace + "/" + AppName
-		}
-		detail := "no address in its status"
-		if lastErr != nil {
-			detail = apiMessage(lastErr)
-		}
+		return found != "", nil
+	}
+	err := p.waitFor(ctx, w)
+	switch {
+	case errors.Is(err, errPollTimeout):
 		return "", fmt.Errorf("%s: no public address after %s: %s: %s; set regions[].ingressAddress to override",
 			addr, p.opts.AddressTimeout, what, detail)
+	case err != nil:
+		return "", fmt.Errorf("%s: waiting for the public address: %s: %s", addr, what, apiMessage(err))
 	}
-	return found, err
+	p.emit(event.Progress, addr, "", "public address "+found, start)
+	return found, nil
+}
+
+// gatewayStatusAddress is the Gateway's first status address.
+func gatewayStatusAddress(u *unstructured.Unstructured) string {
+	addrs, _, _ := unstructured.NestedSlice(u.Object, "status", "addresses")
+	for _, a := range addrs {
+		m, _ := a.(map[string]any)
+		if v, _ := m["value"].(string); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // checkPodSecurity dry-run creates a Pod from a Deployment's or
@@ -237,16 +299,22 @@ const serviceAccountTimeout = time.Minute
 
 // checkPodSecurityOnApply runs checkPodSecurity right before an apply. A
 // namespace created a moment ago gets its default ServiceAccount, which the
-// check pod runs as, from a controller shortly after: the check is made
-// again, backing off, until it is there.
+// check pod runs as, from a controller shortly after: the check waits for
+// it (a watch) and is made again.
 func (p *Provider) checkPodSecurityOnApply(ctx context.Context, doc map[string]any) error {
-	var err error
-	perr := p.poll(ctx, serviceAccountTimeout, func(int) (bool, error) {
-		err = p.checkPodSecurity(ctx, doc)
-		return !errors.Is(err, errNoDefaultServiceAccount), nil
-	})
-	if perr != nil && !errors.Is(perr, errPollTimeout) {
-		return perr
+	err := p.checkPodSecurity(ctx, doc)
+	if !errors.Is(err, errNoDefaultServiceAccount) {
+		return err
 	}
-	return err
+	werr := p.waitFor(ctx, objectWait{gvr: serviceAccountGVR, namespace: namespaceOf(doc), name: "default", timeout: serviceAccountTimeout,
+		check: func(u *unstructured.Unstructured) (bool, error) { return u != nil, nil }})
+	switch {
+	case errors.Is(werr, errPollTimeout):
+		return err
+	case werr != nil:
+		return werr
+	}
+	return p.checkPodSecurity(ctx, doc)
 }
+
+var serviceAccountGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}

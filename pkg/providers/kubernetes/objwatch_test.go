@@ -1,0 +1,197 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// TestWaitForWatches: a wait watches its object from the state in hand,
+// one request however long it takes; a watch the server ends early is
+// resumed from where it was, an expired resourceVersion lists the object
+// again, and only a server that refuses watches is polled.
+func TestWaitForWatches(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	const region, ns = "eu-west", "objwatch"
+	dropNamespace(t, region, ns)
+	cs := env.Clientset(region)
+	ctx := context.Background()
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cmGVR := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	const path = "/api/v1/namespaces/" + ns + "/configmaps"
+
+	// run creates a ConfigMap (unless absent), marks it ready after delay,
+	// and waits for its ready key to be want with a provider whose requests
+	// go through log.
+	run := func(t *testing.T, name string, absent bool, delay, timeout time.Duration, want string, log *requestLog) error {
+		t.Helper()
+		var known *unstructured.Unstructured
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+		if !absent {
+			made, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(made)
+			if err != nil {
+				t.Fatal(err)
+			}
+			known = &unstructured.Unstructured{Object: obj}
+		}
+		marked := make(chan error, 1)
+		go func() {
+			time.Sleep(delay)
+			var err error
+			if absent {
+				cm.Data = map[string]string{"ready": "yes"}
+				_, err = cs.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
+			} else {
+				_, err = cs.CoreV1().ConfigMaps(ns).Patch(ctx, name, "application/merge-patch+json",
+					[]byte(`{"data":{"ready":"yes"}}`), metav1.PatchOptions{})
+			}
+			marked <- err
+		}()
+		t.Cleanup(func() {
+			if err := <-marked; err != nil {
+				t.Errorf("marking %s ready: %v", name, err)
+			}
+		})
+		p := New(isolatedStack(ns), region, log.wrap(env.RESTConfig(region)),
+			Config{PollInterval: 100 * time.Millisecond, ProgressInterval: time.Hour, DiscoveryCacheDir: "-"})
+		if err := p.clients(); err != nil {
+			t.Fatal(err)
+		}
+		return p.waitFor(ctx, objectWait{gvr: cmGVR, namespace: ns, name: name, known: known, timeout: timeout,
+			check: func(u *unstructured.Unstructured) (bool, error) {
+				if u == nil {
+					return false, nil
+				}
+				v, _, _ := unstructured.NestedString(u.Object, "data", "ready")
+				return v == want, nil
+			}})
+	}
+	firstWatch := func(change func(*http.Request) *http.Response) func(*http.Request) *http.Response {
+		var n atomic.Int32
+		return func(r *http.Request) *http.Response {
+			if r.URL.Query().Get("watch") == "true" && n.Add(1) == 1 {
+				return change(r)
+			}
+			return nil
+		}
+	}
+	setQuery := func(r *http.Request, key, value string) {
+		q := r.URL.Query()
+		q.Set(key, value)
+		r.URL.RawQuery = q.Encode()
+	}
+
+	t.Run("one watch from the state in hand", func(t *testing.T) {
+		t.Parallel()
+		log := &requestLog{}
+		if err := run(t, "in-hand", false, 300*time.Millisecond, 20*time.Second, "yes", log); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"GET " + path + " (watch)"}, log.sorted()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("an absent object is listed, then watched", func(t *testing.T) {
+		t.Parallel()
+		log := &requestLog{}
+		if err := run(t, "absent", true, 300*time.Millisecond, 20*time.Second, "yes", log); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"GET " + path, "GET " + path + " (watch)"}, log.sorted()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a watch the server ends is resumed", func(t *testing.T) {
+		t.Parallel()
+		log := &requestLog{intercept: firstWatch(func(r *http.Request) *http.Response {
+			setQuery(r, "timeoutSeconds", "1")
+			return nil
+		})}
+		if err := run(t, "resumed", false, 2*time.Second, 20*time.Second, "yes", log); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"GET " + path + " (watch)", "GET " + path + " (watch)"}
+		if diff := cmp.Diff(want, log.sorted()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+	})
+	// A resourceVersion the server no longer has: an etcd compaction ends
+	// a running watch with an ERROR event, the watch cache refuses a new
+	// one with a 410 answer.
+	expired := `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410,` +
+		`"message":"too old resource version: 1 (42)"}`
+	answer := func(r *http.Request, code int, body string) *http.Response {
+		return &http.Response{StatusCode: code, Request: r, Body: io.NopCloser(strings.NewReader(body)),
+			Header: http.Header{"Content-Type": {"application/json"}}}
+	}
+	for _, tc := range []struct {
+		name, configMap string
+		gone            func(*http.Request) *http.Response
+	}{
+		{"an expired watch lists again", "expired-event", func(r *http.Request) *http.Response {
+			return answer(r, http.StatusOK, `{"type":"ERROR","object":`+expired+"}\n")
+		}},
+		{"a watch refused as expired lists again", "expired-answer", func(r *http.Request) *http.Response {
+			return answer(r, http.StatusGone, expired)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			log := &requestLog{intercept: firstWatch(tc.gone)}
+			if err := run(t, tc.configMap, false, 500*time.Millisecond, 20*time.Second, "yes", log); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"GET " + path, "GET " + path + " (watch)", "GET " + path + " (watch)"}
+			if diff := cmp.Diff(want, log.sorted()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("a server that refuses watches is polled", func(t *testing.T) {
+		t.Parallel()
+		log := &requestLog{intercept: func(r *http.Request) *http.Response {
+			if r.URL.Query().Get("watch") != "true" {
+				return nil
+			}
+			return answer(r, http.StatusForbidden, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden",`+
+				`"code":403,"message":"configmaps is forbidden: User \"ci\" cannot watch resource \"configmaps\""}`)
+		}}
+		if err := run(t, "refused", false, 500*time.Millisecond, 20*time.Second, "yes", log); err != nil {
+			t.Fatal(err)
+		}
+		reqs := log.sorted()
+		if n := log.count(func(r string) bool { return r == "GET "+path+"/refused" }); n < 2 || reqs[0] != "GET "+path+" (watch)" {
+			t.Errorf("want one refused watch, then GETs until ready: %v", reqs)
+		}
+	})
+	t.Run("times out", func(t *testing.T) {
+		t.Parallel()
+		start := time.Now()
+		err := run(t, "never", false, 0, 500*time.Millisecond, "never", &requestLog{})
+		if err == nil || !errors.Is(err, errPollTimeout) {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+		if took := time.Since(start); took < 500*time.Millisecond || took > 10*time.Second {
+			t.Errorf("timed out after %s, want 500ms", took)
+		}
+	})
+}
