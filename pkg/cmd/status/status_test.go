@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
 	"github.com/neko-defense/nekoctl/internal/golden"
@@ -18,6 +21,7 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	"github.com/neko-defense/nekoctl/pkg/iostreams"
+	"github.com/neko-defense/nekoctl/pkg/provider"
 	"github.com/neko-defense/nekoctl/pkg/providers/atlas"
 	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 )
@@ -33,6 +37,8 @@ func TestStatusOfTheGuideStack(t *testing.T) {
 	if out, err := run(t, w, upCmd, "-f", w.Spec, "--yes"); err != nil {
 		t.Fatalf("up: %v\n%s", err, out)
 	}
+	am := serveAlertmanager(t, w, "us-east")
+	am.set(alert{"Watchdog", "suppressed"})
 
 	out, err := run(t, w, statusCmd, "-f", w.Spec, "-o", "json")
 	if err != nil {
@@ -107,6 +113,28 @@ func TestStatusOfTheGuideStack(t *testing.T) {
 		w.CF.SetPoolHealthy(p.ID, true)
 	}
 
+	// Two alerts fire in us-east: they are counted and named, in JSON and
+	// in text, and make the region unhealthy.
+	am.set(alert{"NekoAPIHighErrorRate", "active"}, alert{"Watchdog", "suppressed"}, alert{"NekoAPIHighLatency", "active"})
+	out, err = run(t, w, statusCmd, "-f", w.Spec, "-o", "json")
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitUnhealthy {
+		t.Fatalf("status with alerts firing: exit %d (%v)\n%s", code, err, out)
+	}
+	rep = decode(t, out)
+	wantAlerts := &provider.Alerts{Firing: 2, Names: []string{"NekoAPIHighErrorRate", "NekoAPIHighLatency"}}
+	if m := rep.Regions[0].Monitoring; m == nil || m.Alertmanager == nil || m.Alertmanager.Healthy {
+		t.Errorf("us-east monitoring with alerts firing: %+v", m)
+	} else if diff := cmp.Diff(wantAlerts, m.Alertmanager.Alerts); diff != "" {
+		t.Errorf("us-east alertmanager.alerts (-want +got):\n%s", diff)
+	}
+	if rep.Healthy || rep.Regions[0].Healthy || !rep.Regions[1].Healthy || rep.Regions[1].Monitoring != nil {
+		t.Errorf("healthy %v, regions %+v", rep.Healthy, rep.Regions)
+	}
+	if text, _ = run(t, w, statusCmd, "-f", w.Spec); !strings.Contains(text, "2 firing") {
+		t.Errorf("text does not show the alerts firing:\n%s", text)
+	}
+	am.set()
+
 	// asia-pacific's kubeconfig context is gone; --parallelism 1 reads one
 	// provider at a time and still reports every other one.
 	w.WriteSpec(t, strings.NewReplacer("kubeContext: asia-pacific", "kubeContext: gone"))
@@ -126,6 +154,56 @@ func TestStatusOfTheGuideStack(t *testing.T) {
 	if !strings.Contains(text, "asia-pacific  unreachable") && !strings.Contains(text, "asia-pacific       unreachable") {
 		t.Errorf("text does not show asia-pacific unreachable:\n%s", text)
 	}
+}
+
+// alert is one alert a stand-in Alertmanager holds: its name and state.
+type alert struct{ name, state string }
+
+// standInAlertmanager answers GET /api/v2/alerts as Alertmanager does,
+// from the alerts last set, and refuses any other request.
+type standInAlertmanager struct {
+	t      *testing.T
+	mu     sync.Mutex
+	alerts []alert
+}
+
+func (a *standInAlertmanager) set(alerts ...alert) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.alerts = alerts
+}
+
+func (a *standInAlertmanager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if r.Method != http.MethodGet || r.URL.Path != "/api/v2/alerts" ||
+		q.Get("active") != "true" || q.Get("silenced") != "false" || q.Get("inhibited") != "false" {
+		a.t.Errorf("Alertmanager asked %s %s", r.Method, r.URL)
+		http.NotFound(w, r)
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	body := []map[string]any{}
+	for _, al := range a.alerts {
+		body = append(body, map[string]any{"labels": map[string]string{"alertname": al.name, "severity": "critical"},
+			"status": map[string]any{"state": al.state, "silencedBy": []string{}, "inhibitedBy": []string{}}})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// serveAlertmanager puts a stand-in Alertmanager behind the Service the
+// Prometheus Operator makes (monitoring/alertmanager-operated, port web)
+// in one region, reached through its API server's service proxy.
+func serveAlertmanager(t *testing.T, w *stacktest.World, region string) *standInAlertmanager {
+	t.Helper()
+	am := &standInAlertmanager{t: t}
+	stop, err := w.Kube.ServeService(context.Background(), region, "monitoring", "alertmanager-operated", "web", am)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return am
 }
 
 func upCmd(f *cmdutil.Factory) *cobra.Command     { return apply.NewCmdUp(f, nil) }

@@ -48,8 +48,10 @@ func (p *Provider) monitoringHealth(ctx context.Context) []provider.Health {
 		h.State, h.Detail = "Unknown", "Alertmanager not reachable through the API server: "+err.Error()
 	case len(firing) == 0:
 		h.State, h.Healthy, h.Detail = "0 firing", true, "no alerts firing"
+		h.Alerts = &provider.Alerts{}
 	default:
 		h.State, h.Detail = fmt.Sprintf("%d firing", len(firing)), strings.Join(firing, ", ")
+		h.Alerts = &provider.Alerts{Firing: len(firing), Names: firing}
 	}
 	return append(out, h)
 }
@@ -70,7 +72,7 @@ func (p *Provider) firingAlerts(ctx context.Context) ([]string, error) {
 }
 
 // parseFiringAlerts reads Alertmanager's GET /api/v2/alerts answer: the
-// names (with the region label when set) of alerts in state "active".
+// names of the alerts in state "active", sorted.
 func parseFiringAlerts(body []byte) ([]string, error) {
 	var alerts []struct {
 		Labels map[string]string `json:"labels"`
