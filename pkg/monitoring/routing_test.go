@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/dispatch"
 	amlabels "github.com/prometheus/alertmanager/pkg/labels"
 	amtemplate "github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/alertmanager/types"
@@ -91,9 +94,11 @@ func TestAlertmanagerConfigSpec(t *testing.T) {
 }
 
 // Alerts made by Prometheus's rule engine from nekoctl's rules reach the
-// receivers the spec routes them to, through Alertmanager's own routing
-// tree: the first receiver listing the severity, else the default one;
-// another stack's alerts and the chart's own alerts are not routed.
+// receivers the spec routes them to, through Alertmanager's own config
+// loader and dispatcher route tree: the first receiver listing the
+// severity, else the default one; another stack's alerts, the chart's own
+// alerts and alerts of another namespace are left to the installation's
+// own route.
 func TestAlertsReachTheirReceivers(t *testing.T) {
 	critical := firingAlert(t, "NekoRedisDown", loadSeries(`kube_statefulset_status_replicas_ready{namespace="neko-defense",statefulset="neko-redis"} 0x20`), 10*time.Minute)
 	warning := firingAlert(t, "NekoAPIHPAAtMaximum", loadSeries(
@@ -104,6 +109,8 @@ func TestAlertsReachTheirReceivers(t *testing.T) {
 	watchdog := model.LabelSet{"alertname": "Watchdog", "severity": "none"}
 	info := critical.Clone()
 	info["severity"] = "info"
+	elsewhere := critical.Clone()
+	elsewhere["namespace"] = "another-namespace"
 
 	for _, tc := range []struct {
 		name      string
@@ -116,11 +123,12 @@ func TestAlertsReachTheirReceivers(t *testing.T) {
 		{"other severities to the default receiver", alerting(pager, team, hook), info, []string{"team"}},
 		{"default receiver alone takes all", alerting(team), warning, []string{"team"}},
 		{"nothing takes it: the null receiver", alerting(pager), info, []string{NullReceiver}},
-		{"another stack's alert", alerting(pager, team), other, nil},
-		{"the chart's own alert", alerting(pager, team), watchdog, nil},
+		{"another stack's alert", alerting(pager, team), other, []string{installationReceiver}},
+		{"the chart's own alert", alerting(pager, team), watchdog, []string{installationReceiver}},
+		{"another namespace's alert", alerting(pager, team), elsewhere, []string{installationReceiver}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := decodeSpec(t, AlertmanagerConfigSpec(tc.alerting, routing)).Route.match(t, tc.alert)
+			got := receiversOf(routeTree(t, decodeSpec(t, AlertmanagerConfigSpec(tc.alerting, routing)), "neko-defense"), tc.alert)
 			if strings.Join(got, ",") != strings.Join(tc.receivers, ",") {
 				t.Errorf("%v routed to %v, want %v", tc.alert, got, tc.receivers)
 			}
@@ -228,35 +236,70 @@ func decodeSpec(t *testing.T, spec map[string]any) amcSpec {
 	return out
 }
 
-// match returns the receivers an alert goes to, as Alertmanager's routing
-// tree decides (dispatch.Route.Match): a route whose matchers (Alertmanager's
-// own) all match takes the alert; its first matching child without
-// continue ends the search; a route no child takes keeps it.
-func (r amcRoute) match(t *testing.T, lset model.LabelSet) []string {
-	t.Helper()
-	var ms amlabels.Matchers
+// installationReceiver is the receiver of the installation's own top
+// route (kube-prometheus-stack's default configuration names it "null"):
+// alerts no AlertmanagerConfig route takes end there.
+const installationReceiver = "null"
+
+// amRoute is Alertmanager's configuration file form of a route, for
+// config.Load (YAML accepts the JSON it is marshalled to).
+type amRoute struct {
+	Receiver       string    `json:"receiver"`
+	GroupBy        []string  `json:"group_by,omitempty"`
+	GroupWait      string    `json:"group_wait,omitempty"`
+	GroupInterval  string    `json:"group_interval,omitempty"`
+	RepeatInterval string    `json:"repeat_interval,omitempty"`
+	Matchers       []string  `json:"matchers,omitempty"`
+	Continue       bool      `json:"continue,omitempty"`
+	Routes         []amRoute `json:"routes,omitempty"`
+}
+
+func (r amcRoute) toAlertmanager() amRoute {
+	out := amRoute{Receiver: r.Receiver, GroupBy: r.GroupBy, GroupWait: r.GroupWait, GroupInterval: r.GroupInterval,
+		RepeatInterval: r.RepeatInterval, Continue: r.Continue}
 	for _, m := range r.Matchers {
-		lm, err := amlabels.NewMatcher(matchTypes[m.MatchType], m.Name, m.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, lm)
+		out.Matchers = append(out.Matchers, fmt.Sprintf("%s%s%q", m.Name, m.MatchType, m.Value))
 	}
-	if !ms.Matches(lset) {
-		return nil
-	}
-	var all []string
 	for _, c := range r.Routes {
-		got := c.match(t, lset)
-		all = append(all, got...)
-		if got != nil && !c.Continue {
-			break
-		}
+		out.Routes = append(out.Routes, c.toAlertmanager())
 	}
-	if len(all) == 0 {
-		all = []string{r.Receiver}
+	return out
+}
+
+// routeTree hands the AlertmanagerConfig's routing to Alertmanager as the
+// Prometheus Operator does (its top route, with a matcher on the
+// AlertmanagerConfig's namespace and continue, under the installation's
+// own top route; receiver names are kept, not prefixed), loaded by
+// Alertmanager's config.Load (which validates every matcher, duration and
+// receiver reference) into its dispatcher's route tree.
+func routeTree(t *testing.T, amc amcSpec, namespace string) *dispatch.Route {
+	t.Helper()
+	top := amc.Route.toAlertmanager()
+	top.Matchers = append([]string{fmt.Sprintf("namespace=%q", namespace)}, top.Matchers...)
+	top.Continue = true
+	receivers := []map[string]string{{"name": installationReceiver}}
+	for _, r := range amc.Receivers {
+		receivers = append(receivers, map[string]string{"name": r.Name})
 	}
-	return all
+	b, err := json.Marshal(map[string]any{"route": amRoute{Receiver: installationReceiver, Routes: []amRoute{top}}, "receivers": receivers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := amconfig.Load(string(b))
+	if err != nil {
+		t.Fatalf("Alertmanager refuses the routing: %v\n%s", err, b)
+	}
+	return dispatch.NewRoute(cfg.Route, nil)
+}
+
+// receiversOf returns the receivers Alertmanager's dispatcher sends an
+// alert to.
+func receiversOf(tree *dispatch.Route, lset model.LabelSet) []string {
+	var out []string
+	for _, r := range tree.Match(lset) {
+		out = append(out, r.RouteOpts.Receiver)
+	}
+	return out
 }
 
 // firingAlert evaluates the rule minute by minute over the series and
