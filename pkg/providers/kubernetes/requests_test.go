@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/rest"
 
+	"github.com/neko-defense/nekoctl/pkg/kubetest"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
 )
@@ -163,5 +164,60 @@ func TestRequestsPerObject(t *testing.T) {
 	}
 	if len(log.sorted()) > len(again) {
 		t.Errorf("%d requests for %d objects: more than one per object", len(log.sorted()), len(again))
+	}
+}
+
+// TestRequestsOfASlowRollout: waiting for rollouts that take seconds costs
+// no more requests than for quick ones: a watch per workload, and a watch
+// of its pods once it has taken a while (for image pulls and crash loops),
+// never a poll.
+func TestRequestsOfASlowRollout(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	const region, ns = "eu-west", "slow-calls"
+	st := isolatedStack(ns)
+	dropNamespace(t, region, ns)
+	slow := kubetest.Rollout{Delay: 3 * podCheckDelay}
+	env.Controller().SetRollout(region, "Deployment", ns, AppName, slow)
+	env.Controller().SetRollout(region, "StatefulSet", ns, RedisName, slow)
+	t.Cleanup(func() {
+		env.Controller().SetRollout(region, "Deployment", ns, AppName, kubetest.Healthy)
+		env.Controller().SetRollout(region, "StatefulSet", ns, RedisName, kubetest.Healthy)
+	})
+	log := &requestLog{}
+	p := New(st, region, log.wrap(env.RESTConfig(region)), Config{PollInterval: 100 * time.Millisecond,
+		RolloutTimeout: 30 * time.Second, AddressTimeout: 10 * time.Second, DiscoveryCacheDir: "-"})
+	out := upstream()
+	first := planRegion(t, p, out, provider.Options{})
+	start := time.Now()
+	applyAll(t, p, first, out)
+	if took := time.Since(start); took < slow.Delay {
+		t.Fatalf("up took %s, the rollouts %s: the test does not wait for slow rollouts", took, slow.Delay)
+	}
+	all := log.sorted()
+	rollout := func(r string) bool { // a watch, the pods, or a look at a workload by name
+		return strings.HasSuffix(r, " (watch)") || strings.HasSuffix(r, "/pods") ||
+			strings.HasPrefix(r, "GET /apis/apps/v1/namespaces/"+ns+"/deployments/") ||
+			strings.HasPrefix(r, "GET /apis/apps/v1/namespaces/"+ns+"/statefulsets/")
+	}
+	var waits []string
+	for _, r := range all {
+		if strings.HasPrefix(r, "GET ") && rollout(r) {
+			waits = append(waits, r)
+		}
+	}
+	want := []string{
+		"GET /api/v1/namespaces/" + ns + "/pods (watch)",
+		"GET /api/v1/namespaces/" + ns + "/pods (watch)",
+		"GET /apis/apps/v1/namespaces/" + ns + "/deployments (watch)",
+		"GET /apis/apps/v1/namespaces/" + ns + "/statefulsets (watch)",
+	}
+	if diff := cmp.Diff(want, waits); diff != "" {
+		t.Errorf("requests waiting for two slow rollouts (-want +got):\n%s", diff)
+	}
+	created := countActions(first)[plan.Create]
+	t.Logf("first up of %d objects with slow rollouts: %d requests (%.2f per object)", created, len(all), float64(len(all))/float64(created))
+	if len(all) > 3*created {
+		t.Errorf("first up: %d requests for %d objects created, want at most 3 per object:\n%s", len(all), created, strings.Join(all, "\n"))
 	}
 }
