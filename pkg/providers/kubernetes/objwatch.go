@@ -117,10 +117,9 @@ func (p *Provider) listByName(ctx context.Context, w objectWait) (*unstructured.
 func (p *Provider) watchFrom(ctx context.Context, w objectWait, rv string, ticks <-chan time.Time) error {
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	rc := p.resourceIn(w.gvr, w.namespace)
 	lw := &cache.ListWatch{WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 		o.FieldSelector = nameSelector(w.name)
-		wi, err := rc.Watch(ctx, o)
+		wi, err := p.watchIn(w.gvr, w.namespace).Watch(ctx, o)
 		if err != nil && !retryable(err) {
 			// RetryWatcher would retry these for ever: the wait ends
 			// with the error instead (io.EOF stops the watcher quietly).
@@ -187,6 +186,14 @@ func (p *Provider) resourceIn(gvr schema.GroupVersionResource, namespace string)
 		return p.dyn.Resource(gvr)
 	}
 	return p.dyn.Resource(gvr).Namespace(namespace)
+}
+
+// watchIn is resourceIn for watches, which may last as long as the wait.
+func (p *Provider) watchIn(gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {
+	if namespace == "" {
+		return p.watches.Resource(gvr)
+	}
+	return p.watches.Resource(gvr).Namespace(namespace)
 }
 
 func nameSelector(name string) string {

@@ -38,8 +38,19 @@ func TestWaitForWatches(t *testing.T) {
 	// run creates a ConfigMap (unless absent), marks it ready after delay,
 	// and waits for its ready key to be want with a provider whose requests
 	// go through log.
-	run := func(t *testing.T, name string, absent bool, delay, timeout time.Duration, want string, log *requestLog) error {
+	run := func(t *testing.T, c waitCase) error {
 		t.Helper()
+		name, absent, delay, want, log := c.name, c.absent, c.delay, c.want, c.log
+		if want == "" {
+			want = "yes"
+		}
+		if log == nil {
+			log = &requestLog{}
+		}
+		timeout := 20 * time.Second
+		if c.timeout != 0 {
+			timeout = c.timeout
+		}
 		var known *unstructured.Unstructured
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
 		if !absent {
@@ -71,7 +82,9 @@ func TestWaitForWatches(t *testing.T) {
 				t.Errorf("marking %s ready: %v", name, err)
 			}
 		})
-		p := New(isolatedStack(ns), region, log.wrap(env.RESTConfig(region)),
+		cfg := log.wrap(env.RESTConfig(region))
+		cfg.Timeout = c.requestTimeout
+		p := New(isolatedStack(ns), region, cfg,
 			Config{PollInterval: 100 * time.Millisecond, ProgressInterval: time.Hour, DiscoveryCacheDir: "-"})
 		if err := p.clients(); err != nil {
 			t.Fatal(err)
@@ -103,7 +116,17 @@ func TestWaitForWatches(t *testing.T) {
 	t.Run("one watch from the state in hand", func(t *testing.T) {
 		t.Parallel()
 		log := &requestLog{}
-		if err := run(t, "in-hand", false, 300*time.Millisecond, 20*time.Second, "yes", log); err != nil {
+		if err := run(t, waitCase{name: "in-hand", delay: 300 * time.Millisecond, log: log}); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"GET " + path + " (watch)"}, log.sorted()); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a watch outlives the client's request timeout", func(t *testing.T) {
+		t.Parallel()
+		log := &requestLog{}
+		if err := run(t, waitCase{name: "long", delay: 2 * time.Second, log: log, requestTimeout: time.Second}); err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff([]string{"GET " + path + " (watch)"}, log.sorted()); diff != "" {
@@ -113,7 +136,7 @@ func TestWaitForWatches(t *testing.T) {
 	t.Run("an absent object is listed, then watched", func(t *testing.T) {
 		t.Parallel()
 		log := &requestLog{}
-		if err := run(t, "absent", true, 300*time.Millisecond, 20*time.Second, "yes", log); err != nil {
+		if err := run(t, waitCase{name: "absent", absent: true, delay: 300 * time.Millisecond, log: log}); err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff([]string{"GET " + path, "GET " + path + " (watch)"}, log.sorted()); diff != "" {
@@ -126,7 +149,7 @@ func TestWaitForWatches(t *testing.T) {
 			setQuery(r, "timeoutSeconds", "1")
 			return nil
 		})}
-		if err := run(t, "resumed", false, 2*time.Second, 20*time.Second, "yes", log); err != nil {
+		if err := run(t, waitCase{name: "resumed", delay: 2 * time.Second, log: log}); err != nil {
 			t.Fatal(err)
 		}
 		want := []string{"GET " + path + " (watch)", "GET " + path + " (watch)"}
@@ -157,7 +180,7 @@ func TestWaitForWatches(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			log := &requestLog{intercept: firstWatch(tc.gone)}
-			if err := run(t, tc.configMap, false, 500*time.Millisecond, 20*time.Second, "yes", log); err != nil {
+			if err := run(t, waitCase{name: tc.configMap, delay: 500 * time.Millisecond, log: log}); err != nil {
 				t.Fatal(err)
 			}
 			want := []string{"GET " + path, "GET " + path + " (watch)", "GET " + path + " (watch)"}
@@ -175,7 +198,7 @@ func TestWaitForWatches(t *testing.T) {
 			return answer(r, http.StatusForbidden, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden",`+
 				`"code":403,"message":"configmaps is forbidden: User \"ci\" cannot watch resource \"configmaps\""}`)
 		}}
-		if err := run(t, "refused", false, 500*time.Millisecond, 20*time.Second, "yes", log); err != nil {
+		if err := run(t, waitCase{name: "refused", delay: 500 * time.Millisecond, log: log}); err != nil {
 			t.Fatal(err)
 		}
 		reqs := log.sorted()
@@ -186,7 +209,7 @@ func TestWaitForWatches(t *testing.T) {
 	t.Run("times out", func(t *testing.T) {
 		t.Parallel()
 		start := time.Now()
-		err := run(t, "never", false, 0, 500*time.Millisecond, "never", &requestLog{})
+		err := run(t, waitCase{name: "never", timeout: 500 * time.Millisecond, want: "never"})
 		if err == nil || !errors.Is(err, errPollTimeout) {
 			t.Fatalf("err = %v, want a timeout", err)
 		}
@@ -194,4 +217,16 @@ func TestWaitForWatches(t *testing.T) {
 			t.Errorf("timed out after %s, want 500ms", took)
 		}
 	})
+}
+
+// waitCase is one wait of TestWaitForWatches: for ConfigMap name (absent:
+// created only when marked) to be marked ready with want (default "yes")
+// after delay, within timeout (default 20s), with the provider's requests
+// going through log and requestTimeout as the client's request timeout.
+type waitCase struct {
+	name                           string
+	absent                         bool
+	delay, timeout, requestTimeout time.Duration
+	want                           string
+	log                            *requestLog
 }

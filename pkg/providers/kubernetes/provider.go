@@ -80,6 +80,9 @@ type Provider struct {
 	once    sync.Once
 	initErr error
 	dyn     dynamic.Interface
+	// watches is dyn without the request timeout, which would cut a watch
+	// (and make it start over) every 30 s; same connection.
+	watches dynamic.Interface
 	mapper  meta.RESTMapper
 
 	// snap is what the last Read learned, reused by Diff and Apply.
@@ -189,6 +192,12 @@ func (p *Provider) clients() error {
 		}
 		p.mapper = restmapper.NewDeferredDiscoveryRESTMapper(dc)
 		if p.dyn, err = dynamic.NewForConfigAndClient(cfg, hc); err != nil {
+			p.initErr = p.wrap(err)
+			return
+		}
+		long, lcfg := *hc, rest.CopyConfig(cfg)
+		long.Timeout, lcfg.Timeout = 0, 0
+		if p.watches, err = dynamic.NewForConfigAndClient(lcfg, &long); err != nil {
 			p.initErr = p.wrap(err)
 		}
 	})

@@ -113,7 +113,7 @@ func (p *Provider) watchPodsLater(ctx context.Context, fail context.CancelCauseF
 			},
 			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				o.LabelSelector = selector
-				return rc.Watch(ctx, o)
+				return p.watchIn(podGVR, u.GetNamespace()).Watch(ctx, o)
 			},
 		}
 		_, _ = watchtools.UntilWithSync(ctx, lw, &unstructured.Unstructured{}, nil, func(ev watch.Event) (bool, error) {
