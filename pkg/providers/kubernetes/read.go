@@ -64,6 +64,9 @@ type snapshot struct {
 	// desired are the identities of the objects the spec declares, as
 	// rendered for this read (rendering is most of a plan's CPU).
 	desired []identity
+	// release is the monitoring release as read (nil: none, or not
+	// installed by nekoctl).
+	release *provider.Resource
 }
 
 // kindIn is a kind in a namespace.
@@ -151,12 +154,8 @@ func (p *Provider) Read(ctx context.Context, out provider.Outputs) ([]provider.R
 	if err != nil {
 		return nil, p.wrap(err)
 	}
-	rel, err := p.readRelease()
-	if err != nil {
-		return nil, p.readError(err)
-	}
-	if rel != nil {
-		res = append(res, *rel)
+	if snap.release != nil {
+		res = append(res, *snap.release)
 	}
 	if out != nil {
 		p.publish(res, snap, out)
@@ -240,8 +239,9 @@ type listTarget struct {
 }
 
 // read sends, at once, the GET of the namespace, the GET of the Gateway or
-// Ingress that gives the public address, and one LIST per kind and
-// namespace of the desired objects; then one LIST per kind the inventory
+// Ingress that gives the public address, the LIST of the monitoring
+// release's Secrets, and one LIST per kind and namespace of the desired
+// objects; then one LIST per kind the inventory
 // records beyond those (only after the spec dropped a kind).
 func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -300,6 +300,12 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 			return nil
 		})
 	}
+	// The release's Secrets are listed with the objects, not after them:
+	// one round trip for the whole read.
+	g.Go(func() (err error) {
+		snap.release, err = p.readRelease()
+		return err
+	})
 	p.listAll(gctx, g, snap, targets)
 	if err := g.Wait(); err != nil {
 		return nil, err
