@@ -149,3 +149,23 @@ func TestPlanMarkdownIsCutBelowTheCommentLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanJSONIsTheEncodersDocument: the plan written one change at a
+// time is byte for byte what encoding the whole document at once gives.
+func TestPlanJSONIsTheEncodersDocument(t *testing.T) {
+	for name, p := range map[string]*plan.Plan{"sample": samplePlan(), "partial": partialPlan(), "rollout": rolloutPlan(), "empty": {Stack: "s"}} {
+		var streamed bytes.Buffer
+		if err := PlanJSON(&streamed, p); err != nil {
+			t.Fatal(err)
+		}
+		var whole bytes.Buffer
+		enc := json.NewEncoder(&whole)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(jsonDocument(p)); err != nil {
+			t.Fatal(err)
+		}
+		if streamed.String() != whole.String() {
+			t.Errorf("%s: streamed plan differs from the encoder's:\n%s\nwant:\n%s", name, streamed.String(), whole.String())
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package printer
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 
@@ -47,6 +49,10 @@ type jsonChange struct {
 
 // PlanJSON writes the plan as one JSON document.
 func PlanJSON(w io.Writer, p *plan.Plan) error {
+	return writeStreamed(w, jsonDocument(p))
+}
+
+func jsonDocument(p *plan.Plan) jsonPlan {
 	s := p.Summary()
 	out := jsonPlan{
 		FormatVersion:  plan.FormatVersion,
@@ -69,7 +75,42 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 			out.Summary.PulledIn++
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
+}
+
+// writeStreamed writes the plan as json.Encoder with a two-space indent
+// would, one change at a time: a plan of thirty regions is megabytes of
+// JSON, which would otherwise be held whole, twice (compact and indented),
+// at the end of the run.
+func writeStreamed(w io.Writer, out jsonPlan) error {
+	changes := out.Changes
+	out.Changes = []jsonChange{}
+	head, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	const slot = "\n  \"changes\": []"
+	at := bytes.Index(head, []byte(slot))
+	if at < 0 || len(changes) == 0 {
+		_, err := w.Write(append(head, '\n'))
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(head[:at+len(slot)-1])
+	for i, c := range changes {
+		b, err := json.MarshalIndent(c, "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			bw.WriteString("\n    ")
+		} else {
+			bw.WriteString(",\n    ")
+		}
+		bw.Write(b)
+	}
+	bw.WriteString("\n  ]")
+	bw.Write(head[at+len(slot):])
+	bw.WriteByte('\n')
+	return bw.Flush()
 }

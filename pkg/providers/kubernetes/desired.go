@@ -14,7 +14,7 @@ import (
 // apply time, keeping the live value when there is one.
 func (p *Provider) Desired(_ context.Context, in provider.Outputs) ([]provider.Resource, error) {
 	kp := keyPolicy{Now: p.opts.Now().UTC(), Rotate: p.opts.RotateJWTKey}
-	docs, err := objects(p.st, p.region, in, kp, p.opts.ReceiverSecrets, &p.docs)
+	docs, err := objects(p.st, p.region, in, kp, p.opts.ReceiverSecrets, rendered)
 	if err != nil {
 		return nil, p.wrap(err)
 	}

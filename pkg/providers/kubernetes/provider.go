@@ -90,8 +90,6 @@ type Provider struct {
 	snap   *snapshot
 	// inv is the inventory's state, written at most once per run.
 	inv inventory
-	// docs are the decoded templates, shared by the renders of one run.
-	docs docCache
 	// skipped are the monitoring objects the last Diff skipped.
 	skipped skippedMonitoring
 

@@ -410,7 +410,7 @@ type identity struct {
 // identities are the objects the spec declares in this region (rendered
 // without values from other providers: names never depend on them).
 func (p *Provider) identities() ([]identity, error) {
-	docs, err := objects(p.st, p.region, provider.NewOutputs(), keyPolicy{}, nil, &p.docs)
+	docs, err := objects(p.st, p.region, provider.NewOutputs(), keyPolicy{}, nil, rendered)
 	if err != nil {
 		return nil, err
 	}

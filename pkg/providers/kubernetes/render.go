@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -44,16 +45,16 @@ func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, 
 	if v.Alerting, err = buildAlerting(st, sl, rs); err != nil {
 		return nil, err
 	}
-	target := monitoring.Target{Namespace: v.Namespace, App: AppName, Redis: RedisName, Region: region, Stack: st.Metadata.Name}
-	dash, err := monitoring.Dashboard(target)
-	if err != nil {
+	// The templates see a stand-in for the region's name, put back after
+	// decoding: most files then render to the same text in every region,
+	// and a plan of thirty regions decodes them once, not thirty times.
+	// The name only ever appears inside quoted strings (a label value, the
+	// dashboard's and the alerts' JSON), where the stand-in parses alike.
+	v.Region = regionToken
+	target := monitoring.Target{Namespace: v.Namespace, App: AppName, Redis: RedisName, Region: regionToken, Stack: st.Metadata.Name}
+	if v.Dashboard, v.PrometheusRuleGroups, err = monitoringJSON(target); err != nil {
 		return nil, err
 	}
-	groups, err := json.Marshal(monitoring.RuleGroups(target))
-	if err != nil {
-		return nil, err
-	}
-	v.Dashboard, v.PrometheusRuleGroups = string(dash), string(groups)
 
 	files, err := fs.Glob(templates.FS, "kubernetes/*.yaml")
 	if err != nil {
@@ -75,7 +76,7 @@ func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, 
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
 		for _, m := range decoded {
-			doc := substitute(m, sl).(map[string]any)
+			doc := substitute(withRegion(m, region), sl).(map[string]any)
 			if kind, _ := doc["kind"].(string); kind == "Secret" && !v.TLS && nameOf(doc) == tlsSecret {
 				continue
 			}
@@ -84,6 +85,35 @@ func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, 
 	}
 	return docs, nil
 }
+
+// monitoringJSON is the dashboard and the alert rule groups of a target,
+// built once per target and run: every region's are the same but for the
+// region's name, which is a stand-in here.
+func monitoringJSON(t monitoring.Target) (dashboard, groups string, err error) {
+	monitoringMu.Lock()
+	defer monitoringMu.Unlock()
+	if m, ok := monitoringBuilt[t]; ok {
+		return m[0], m[1], nil
+	}
+	dash, err := monitoring.Dashboard(t)
+	if err != nil {
+		return "", "", err
+	}
+	g, err := json.Marshal(monitoring.RuleGroups(t))
+	if err != nil {
+		return "", "", err
+	}
+	if len(monitoringBuilt) >= maxCachedTexts {
+		clear(monitoringBuilt)
+	}
+	monitoringBuilt[t] = [2]string{string(dash), string(g)}
+	return string(dash), string(g), nil
+}
+
+var (
+	monitoringMu    sync.Mutex
+	monitoringBuilt = map[monitoring.Target][2]string{}
+)
 
 // substitute replaces placeholder tokens by their plan values.
 func substitute(v any, sl slots) any {
