@@ -81,9 +81,7 @@ func (p *Provider) mapping(gk schema.GroupKind, version string) (*meta.RESTMappi
 // remap forgets the discovered kinds (memory and disk cache) and maps gvk
 // again.
 func (p *Provider) remap(gvk schema.GroupVersionKind) (*meta.RESTMapping, bool, error) {
-	if r, ok := p.mapper.(meta.ResettableRESTMapper); ok {
-		r.Reset()
-	}
+	p.mapper.Reset()
 	return p.mapping(gvk.GroupKind(), gvk.Version)
 }
 

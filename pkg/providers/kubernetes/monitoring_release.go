@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -158,9 +157,7 @@ func (p *Provider) applyRelease(ctx context.Context, c plan.Change) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.Address, err)
 	}
-	if r, ok := p.mapper.(meta.ResettableRESTMapper); ok {
-		r.Reset()
-	}
+	p.mapper.Reset()
 	return nil
 }
 

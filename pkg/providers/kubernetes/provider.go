@@ -15,13 +15,11 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/disk"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/klog/v2"
 
 	"github.com/neko-defense/nekoctl/pkg/event"
@@ -83,7 +81,7 @@ type Provider struct {
 	// watches is dyn without the request timeout, which would cut a watch
 	// (and make it start over) every 30 s; same connection.
 	watches dynamic.Interface
-	mapper  meta.RESTMapper
+	mapper  *groupMapper
 
 	// snap is what the last Read learned, reused by Diff and Apply.
 	snapMu sync.Mutex
@@ -188,7 +186,7 @@ func (p *Provider) clients() error {
 			p.initErr = p.wrap(err)
 			return
 		}
-		p.mapper = restmapper.NewDeferredDiscoveryRESTMapper(dc)
+		p.mapper = newGroupMapper(dc)
 		if p.dyn, err = dynamic.NewForConfigAndClient(cfg, hc); err != nil {
 			p.initErr = p.wrap(err)
 			return
