@@ -126,7 +126,7 @@ type row struct {
 	rtt             time.Duration
 	phase           string
 	wall, cpu       time.Duration
-	peakMB          float64
+	peak            memPeak
 	cf, atlas, kube int
 	objects         int // Kubernetes objects of the stack
 	resources       int // all resources of the stack
@@ -194,7 +194,7 @@ func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]ro
 		audit := w.auditMarks(b)
 		tr.phase(phase)
 		res := run(b, bin, append(env, profileEnv(b, len(w.regions), rtt, phase)...), args)
-		r := row{regions: len(w.regions), rtt: rtt, phase: phase, wall: res.wall, cpu: res.cpu, peakMB: res.peakMB,
+		r := row{regions: len(w.regions), rtt: rtt, phase: phase, wall: res.wall, cpu: res.cpu, peak: res.peak,
 			cf: w.cf.TotalCalls(), atlas: w.atlas.Total()}
 		r.writes = w.atlas.Mutations() + cfWrites(w.cf.Calls())
 		for _, reg := range w.regions {
@@ -292,7 +292,7 @@ func rehost(u string, proxy func(string) string) string {
 
 type result struct {
 	wall, cpu      time.Duration
-	peakMB         float64
+	peak           memPeak
 	stdout, stderr []byte
 }
 
@@ -323,7 +323,7 @@ func run(b *testing.B, bin string, env, args []string) result {
 	// starts children with vfork, and Linux counts the memory shared
 	// before exec. The kernel's high-water mark of the child's own memory
 	// is read from /proc instead, until it exits.
-	peak := make(chan int64, 1)
+	peak := make(chan memPeak, 1)
 	stop := make(chan struct{})
 	go func() { peak <- watchPeak(cmd.Process.Pid, stop) }()
 	err := cmd.Wait()
@@ -333,13 +333,26 @@ func run(b *testing.B, bin string, env, args []string) result {
 		b.Fatalf("nekoctl %s: %v\n%s", strings.Join(args, " "), err, tail(errOut.String()))
 	}
 	return result{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
-		peakMB: float64(<-peak) / 1024, stdout: out.Bytes(), stderr: errOut.Bytes()}
+		peak: <-peak, stdout: out.Bytes(), stderr: errOut.Bytes()}
 }
 
-// watchPeak reads a process's VmHWM (kB) every few milliseconds until stop
-// closes or the process is gone, and returns the last value read.
-func watchPeak(pid int, stop <-chan struct{}) int64 {
-	var last int64
+// memPeak is a process's high-water mark of resident memory (VmHWM, kB)
+// and, at the largest resident size seen, its split: pages of the
+// executable and other files (RssFile) and the process's own (RssAnon).
+type memPeak struct {
+	hwm, file, anon int64
+}
+
+func (m memPeak) String() string {
+	return fmt.Sprintf("%.0f (%.0f + %.0f)", float64(m.hwm)/1024, float64(m.file)/1024, float64(m.anon)/1024)
+}
+
+// watchPeak reads a process's memory figures every few milliseconds until
+// stop closes or the process is gone, and returns the last high-water mark
+// read with the split of the largest resident size seen.
+func watchPeak(pid int, stop <-chan struct{}) memPeak {
+	var last memPeak
+	var maxRSS int64
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -347,12 +360,21 @@ func watchPeak(pid int, stop <-chan struct{}) int64 {
 		if err != nil {
 			return last
 		}
+		f := map[string]int64{}
 		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil && n > 0 {
-					last = n
-				}
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
 			}
+			if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
+				f[k] = n
+			}
+		}
+		if f["VmHWM"] > 0 {
+			last.hwm = f["VmHWM"]
+		}
+		if f["VmRSS"] > maxRSS {
+			maxRSS, last.file, last.anon = f["VmRSS"], f["RssFile"], f["RssAnon"]
 		}
 		select {
 		case <-stop:
@@ -439,7 +461,7 @@ func durations(b *testing.B, s string) []time.Duration {
 }
 
 func printTable(w *os.File, rows []row) {
-	fmt.Fprintln(w, "| regions | RTT | run | wall | CPU | peak MB | requests CF / Atlas / Kube | Kube requests per object | requests per resource | round trips | writes |")
+	fmt.Fprintln(w, "| regions | RTT | run | wall | CPU | peak MB (file + anon) | requests CF / Atlas / Kube | Kube requests per object | requests per resource | round trips | writes |")
 	fmt.Fprintln(w, "|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|")
 	for _, r := range rows {
 		trips := "-"
@@ -457,8 +479,8 @@ func printTable(w *os.File, rows []row) {
 		if r.lockWrites > 0 {
 			writes += fmt.Sprintf(" (+%d lock)", r.lockWrites)
 		}
-		fmt.Fprintf(w, "| %d | %s | %s | %.2f s | %.2f s | %.0f | %d / %d / %d | %s | %s | %s | %s |\n",
-			r.regions, r.rtt, r.phase, r.wall.Seconds(), r.cpu.Seconds(), r.peakMB, r.cf, r.atlas, r.kube, perObj, perRes, trips, writes)
+		fmt.Fprintf(w, "| %d | %s | %s | %.2f s | %.2f s | %s | %d / %d / %d | %s | %s | %s | %s |\n",
+			r.regions, r.rtt, r.phase, r.wall.Seconds(), r.cpu.Seconds(), r.peak, r.cf, r.atlas, r.kube, perObj, perRes, trips, writes)
 	}
 }
 
