@@ -266,6 +266,14 @@ func (d *Drill) until(ctx context.Context, addr plan.Address, start time.Time, d
 	for {
 		ok, state, err := done()
 		if err != nil {
+			// The recovery's time ran out during a look (a slow API):
+			// that is the drill's verdict, not the look's error.
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				if last == "" {
+					last = "no answer yet"
+				}
+				return fmt.Errorf("not recovered after %s (%s)", d.Now().Sub(start).Round(time.Second), last)
+			}
 			return err
 		}
 		if ok {

@@ -69,7 +69,7 @@ func TestRenderAcceptedByAPIServer(t *testing.T) {
 					}
 					applied++
 					if k := o.GetKind(); k == "Deployment" || k == "StatefulSet" {
-						if err := p.checkPodSecurity(ctx, plan.Document(o.Object)); err != nil {
+						if err := p.checkPodSecurityOnApply(ctx, plan.Document(o.Object)); err != nil { // the namespace is new: as apply, wait for its default ServiceAccount
 							t.Errorf("Pod Security: %v", err)
 						}
 					}
