@@ -55,12 +55,15 @@ func Rollout(st *spec.Stack) *engine.Rollout {
 	return out
 }
 
-// EventSink picks the event printer: JSON lines with -o json, else plain lines.
+// EventSink picks the event printer of the commands without a live view
+// (plan, rollback, failover, drill, restore): JSON lines with -o json, else
+// plain lines each prefixed with the time of its event, as `up` prints them
+// without a terminal.
 func (f *Factory) EventSink(output string) event.Sink {
 	if output == "json" {
 		return printer.EventJSON(f.IOStreams.ErrOut)
 	}
-	return printer.EventLines(f.IOStreams.ErrOut, f.IOStreams.ErrColorEnabled())
+	return progress.Lines(f.IOStreams.ErrOut, progress.Options{Now: f.Now, Color: f.IOStreams.ErrColorEnabled()}).Event
 }
 
 // Reporter picks how an apply's progress is printed: JSON lines with -o

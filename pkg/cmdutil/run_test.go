@@ -1,11 +1,16 @@
 package cmdutil
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/iostreams"
+	"github.com/neko-defense/nekoctl/pkg/plan"
+	"github.com/neko-defense/nekoctl/pkg/progress"
 )
 
 func TestConfirm(t *testing.T) {
@@ -49,5 +54,33 @@ func TestExitCode(t *testing.T) {
 		if got := ExitCode(tt.err); got != tt.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestEventSinkLinesCarryTheTime: the commands without a live view print
+// an event as `up` does without a terminal, after the time of day it
+// happened (the clock's when the event has none), and JSON unchanged.
+func TestEventSinkLinesCarryTheTime(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 4, 5, 0, time.UTC)
+	addr := plan.Address{Provider: "kubernetes", Scope: "region/eu-west", Region: "eu-west", Kind: "Deployment", Name: "neko-defense/neko-api"}
+	ios, _, _, errOut := iostreams.Test()
+	f := &Factory{IOStreams: ios, Now: func() time.Time { return at.Add(time.Hour) }}
+	sink := f.EventSink("text")
+	sink(event.Event{Time: at, Type: event.Warning, Address: addr, Message: "rolling back"})
+	sink(event.Event{Type: event.Succeeded, Address: addr, Action: plan.Update})
+	var upLines bytes.Buffer
+	up := progress.Lines(&upLines, progress.Options{Now: f.Now})
+	up.Event(event.Event{Time: at, Type: event.Warning, Address: addr, Message: "rolling back"})
+	up.Event(event.Event{Type: event.Succeeded, Address: addr, Action: plan.Update})
+	want := "03:04:05 " + addr.String() + ": warning: rolling back\n04:04:05 " + addr.String() + ": updated\n"
+	if got := errOut.String(); got != want || upLines.String() != want {
+		t.Errorf("event lines:\n%s\nup's plain lines:\n%s\nwant:\n%s", got, upLines.String(), want)
+	}
+
+	ios, _, _, errOut = iostreams.Test()
+	f.IOStreams = ios
+	f.EventSink("json")(event.Event{Time: at, Type: event.Warning, Address: addr, Message: "rolling back"})
+	if got := errOut.String(); !strings.HasPrefix(got, `{"format_version":`) || !strings.Contains(got, `"time":"2026-11-30T03:04:05Z"`) {
+		t.Errorf("JSON event line: %s", got)
 	}
 }

@@ -108,6 +108,44 @@ func DecodeManifests(data []byte) ([]*unstructured.Unstructured, error) {
 
 func ptr[T any](v T) *T { return &v }
 
+// operatorKind is one of the Prometheus Operator's custom resources.
+type operatorKind struct{ kind, plural, version string }
+
+// operatorKinds are the Prometheus Operator's resources the stand-in
+// monitoring chart brings; a cluster "running the operator" gets the first
+// two (operatorObjectKinds) by hand.
+var operatorKinds = []operatorKind{
+	{"ServiceMonitor", "servicemonitors", "v1"}, {"PrometheusRule", "prometheusrules", "v1"},
+	{"AlertmanagerConfig", "alertmanagerconfigs", "v1alpha1"},
+	{"Prometheus", "prometheuses", "v1"}, {"Alertmanager", "alertmanagers", "v1"},
+}
+
+var operatorObjectKinds = operatorKinds[:2]
+
+func (k operatorKind) name() string { return k.plural + ".monitoring.coreos.com" }
+
+// crd is the kind's CustomResourceDefinition with its schema left open:
+// enough for the API server to serve and store the objects.
+func (k operatorKind) crd() string {
+	return fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: %[5]s
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: {kind: %[1]s, plural: %[2]s, listKind: %[1]sList, singular: %[3]s}
+  versions:
+    - name: %[4]s
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+`, k.kind, k.plural, strings.ToLower(k.kind), k.version, k.name())
+}
+
 // InstallPrometheusOperatorCRDs installs minimal ServiceMonitor and
 // PrometheusRule CRDs (monitoring.coreos.com/v1, schema left open), enough
 // for a region to accept the monitoring objects as a cluster running the
@@ -117,25 +155,8 @@ func (e *Env) InstallPrometheusOperatorCRDs(ctx context.Context, region string) 
 	if err != nil {
 		return err
 	}
-	for _, k := range []struct{ kind, plural string }{{"ServiceMonitor", "servicemonitors"}, {"PrometheusRule", "prometheusrules"}} {
-		crd := fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: %[2]s.monitoring.coreos.com
-spec:
-  group: monitoring.coreos.com
-  scope: Namespaced
-  names: {kind: %[1]s, plural: %[2]s, listKind: %[1]sList, singular: %[3]s}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          x-kubernetes-preserve-unknown-fields: true
-`, k.kind, k.plural, strings.ToLower(k.kind))
-		if err := os.WriteFile(filepath.Join(dir, k.plural+".yaml"), []byte(crd), 0o644); err != nil {
+	for _, k := range operatorObjectKinds {
+		if err := os.WriteFile(filepath.Join(dir, k.plural+".yaml"), []byte(k.crd()), 0o644); err != nil {
 			return err
 		}
 	}
@@ -147,10 +168,9 @@ spec:
 // cluster whose operator was uninstalled.
 func (e *Env) RemovePrometheusOperatorCRDs(ctx context.Context, region string) error {
 	dc := e.Dynamic(region)
-	names := []string{"servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com"}
-	for _, n := range names {
-		if err := dc.Resource(crdGVR).Delete(ctx, n, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting CRD %s: %w", n, err)
+	for _, k := range operatorObjectKinds {
+		if err := dc.Resource(crdGVR).Delete(ctx, k.name(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting CRD %s: %w", k.name(), err)
 		}
 	}
 	disco := e.Clientset(region).Discovery()

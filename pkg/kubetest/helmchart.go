@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -34,31 +33,8 @@ func BuildMonitoringChart(dir, name, version string) (*MonitoringChart, error) {
 		"Chart.yaml":  fmt.Sprintf("apiVersion: v2\nname: %s\nversion: %s\nappVersion: stand-in\n", name, version),
 		"values.yaml": monitoringChartValues,
 	}
-	for _, k := range []struct{ kind, plural string }{
-		{"ServiceMonitor", "servicemonitors"}, {"PrometheusRule", "prometheusrules"}, {"AlertmanagerConfig", "alertmanagerconfigs"},
-		{"Prometheus", "prometheuses"}, {"Alertmanager", "alertmanagers"},
-	} {
-		version := "v1"
-		if k.kind == "AlertmanagerConfig" {
-			version = "v1alpha1"
-		}
-		files["crds/"+k.plural+".yaml"] = fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: %[2]s.monitoring.coreos.com
-spec:
-  group: monitoring.coreos.com
-  scope: Namespaced
-  names: {kind: %[1]s, plural: %[2]s, listKind: %[1]sList, singular: %[3]s}
-  versions:
-    - name: %[4]s
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          x-kubernetes-preserve-unknown-fields: true
-`, k.kind, k.plural, strings.ToLower(k.kind), version)
+	for _, k := range operatorKinds {
+		files["crds/"+k.plural+".yaml"] = k.crd()
 	}
 	files["templates/stack.yaml"] = monitoringChartTemplate
 	for path, body := range files {

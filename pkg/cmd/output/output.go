@@ -65,6 +65,7 @@ func NewCmdOutput(f *cmdutil.Factory, runF func(*OutputOptions) error) *cobra.Co
 		},
 	}
 	cmdutil.AddRunFlags(cmd, &opts.RunOptions)
+	cmd.Flags().Lookup("parallelism").Usage = "accepted as plan accepts it; output changes nothing and reads every provider and region at once"
 	cmd.Flags().BoolVar(&opts.ShowSensitive, "show-sensitive", false, "print the secret NAME in clear (only that value)")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package status
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,12 +17,8 @@ import (
 	"github.com/neko-defense/nekoctl/internal/golden"
 	"github.com/neko-defense/nekoctl/internal/stacktest"
 	"github.com/neko-defense/nekoctl/pkg/cmd/apply"
-	"github.com/neko-defense/nekoctl/pkg/cmd/factory"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
-	"github.com/neko-defense/nekoctl/pkg/iostreams"
 	"github.com/neko-defense/nekoctl/pkg/provider"
-	"github.com/neko-defense/nekoctl/pkg/providers/atlas"
-	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 )
 
 // TestStatusOfTheGuideStack brings the guide's stack up against the
@@ -212,7 +207,7 @@ func statusCmd(f *cmdutil.Factory) *cobra.Command { return NewCmdStatus(f, nil) 
 // run runs one command against the world and returns what it printed.
 func run(t *testing.T, w *stacktest.World, mk func(*cmdutil.Factory) *cobra.Command, args ...string) (string, error) {
 	t.Helper()
-	f, out, errOut := testFactory(w)
+	f, out, errOut := w.Factory()
 	c := mk(f)
 	c.SilenceErrors, c.SilenceUsage = true, true
 	c.SetArgs(args)
@@ -223,19 +218,6 @@ func run(t *testing.T, w *stacktest.World, mk func(*cmdutil.Factory) *cobra.Comm
 		t.Logf("%v: %v\n%s", args, err, errOut)
 	}
 	return out.String(), err
-}
-
-// testFactory wires the CLI to the world with short polls.
-func testFactory(w *stacktest.World) (f *cmdutil.Factory, out, errOut *bytes.Buffer) {
-	f = factory.New()
-	ios, _, out, errOut := iostreams.Test()
-	f.IOStreams = ios
-	f.Getenv = func(k string) string { return w.Env[k] }
-	f.Providers = factory.ProvidersWith(f, factory.Tuning{
-		Atlas:      atlas.Config{PollInterval: 20 * time.Millisecond, Timeout: time.Minute},
-		Kubernetes: kubernetes.Config{PollInterval: 50 * time.Millisecond, RolloutTimeout: time.Minute, AddressTimeout: time.Minute, DiscoveryCacheDir: "-"},
-	})
-	return f, out, errOut
 }
 
 func decode(t *testing.T, out string) Report {
