@@ -113,50 +113,6 @@ func TestWaitForWatches(t *testing.T) {
 		r.URL.RawQuery = q.Encode()
 	}
 
-	t.Run("one watch from the state in hand", func(t *testing.T) {
-		t.Parallel()
-		log := &requestLog{}
-		if err := run(t, waitCase{name: "in-hand", delay: 300 * time.Millisecond, log: log}); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]string{"GET " + path + " (watch)"}, log.sorted()); diff != "" {
-			t.Errorf("requests (-want +got):\n%s", diff)
-		}
-	})
-	t.Run("a watch outlives the client's request timeout", func(t *testing.T) {
-		t.Parallel()
-		log := &requestLog{}
-		if err := run(t, waitCase{name: "long", delay: 2 * time.Second, log: log, requestTimeout: time.Second}); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]string{"GET " + path + " (watch)"}, log.sorted()); diff != "" {
-			t.Errorf("requests (-want +got):\n%s", diff)
-		}
-	})
-	t.Run("an absent object is listed, then watched", func(t *testing.T) {
-		t.Parallel()
-		log := &requestLog{}
-		if err := run(t, waitCase{name: "absent", absent: true, delay: 300 * time.Millisecond, log: log}); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]string{"GET " + path, "GET " + path + " (watch)"}, log.sorted()); diff != "" {
-			t.Errorf("requests (-want +got):\n%s", diff)
-		}
-	})
-	t.Run("a watch the server ends is resumed", func(t *testing.T) {
-		t.Parallel()
-		log := &requestLog{intercept: firstWatch(func(r *http.Request) *http.Response {
-			setQuery(r, "timeoutSeconds", "1")
-			return nil
-		})}
-		if err := run(t, waitCase{name: "resumed", delay: 2 * time.Second, log: log}); err != nil {
-			t.Fatal(err)
-		}
-		want := []string{"GET " + path + " (watch)", "GET " + path + " (watch)"}
-		if diff := cmp.Diff(want, log.sorted()); diff != "" {
-			t.Errorf("requests (-want +got):\n%s", diff)
-		}
-	})
 	// A resourceVersion the server no longer has: an etcd compaction ends
 	// a running watch with an ERROR event, the watch cache refuses a new
 	// one with a 410 answer.
@@ -166,25 +122,38 @@ func TestWaitForWatches(t *testing.T) {
 		return &http.Response{StatusCode: code, Request: r, Body: io.NopCloser(strings.NewReader(body)),
 			Header: http.Header{"Content-Type": {"application/json"}}}
 	}
+	list, watches := "GET "+path, "GET "+path+" (watch)"
 	for _, tc := range []struct {
-		name, configMap string
-		gone            func(*http.Request) *http.Response
+		title     string
+		wait      waitCase
+		intercept func(*http.Request) *http.Response
+		want      []string
 	}{
-		{"an expired watch lists again", "expired-event", func(r *http.Request) *http.Response {
-			return answer(r, http.StatusOK, `{"type":"ERROR","object":`+expired+"}\n")
-		}},
-		{"a watch refused as expired lists again", "expired-answer", func(r *http.Request) *http.Response {
-			return answer(r, http.StatusGone, expired)
-		}},
+		{"one watch from the state in hand", waitCase{name: "in-hand", delay: 300 * time.Millisecond}, nil,
+			[]string{watches}},
+		{"a watch outlives the client's request timeout", waitCase{name: "long", delay: 2 * time.Second, requestTimeout: time.Second}, nil,
+			[]string{watches}},
+		{"an absent object is listed, then watched", waitCase{name: "absent", absent: true, delay: 300 * time.Millisecond}, nil,
+			[]string{list, watches}},
+		{"a watch the server ends is resumed", waitCase{name: "resumed", delay: 2 * time.Second},
+			firstWatch(func(r *http.Request) *http.Response { setQuery(r, "timeoutSeconds", "1"); return nil }),
+			[]string{watches, watches}},
+		{"an expired watch lists again", waitCase{name: "expired-event", delay: 500 * time.Millisecond},
+			firstWatch(func(r *http.Request) *http.Response {
+				return answer(r, http.StatusOK, `{"type":"ERROR","object":`+expired+"}\n")
+			}),
+			[]string{list, watches, watches}},
+		{"a watch refused as expired lists again", waitCase{name: "expired-answer", delay: 500 * time.Millisecond},
+			firstWatch(func(r *http.Request) *http.Response { return answer(r, http.StatusGone, expired) }),
+			[]string{list, watches, watches}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.title, func(t *testing.T) {
 			t.Parallel()
-			log := &requestLog{intercept: firstWatch(tc.gone)}
-			if err := run(t, waitCase{name: tc.configMap, delay: 500 * time.Millisecond, log: log}); err != nil {
+			tc.wait.log = &requestLog{intercept: tc.intercept}
+			if err := run(t, tc.wait); err != nil {
 				t.Fatal(err)
 			}
-			want := []string{"GET " + path, "GET " + path + " (watch)", "GET " + path + " (watch)"}
-			if diff := cmp.Diff(want, log.sorted()); diff != "" {
+			if diff := cmp.Diff(tc.want, tc.wait.log.sorted()); diff != "" {
 				t.Errorf("requests (-want +got):\n%s", diff)
 			}
 		})
