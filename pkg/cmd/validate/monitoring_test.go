@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/neko-defense/nekoctl/internal/stacktest"
+	"github.com/neko-defense/nekoctl/pkg/cmd/plan"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 )
 
@@ -16,7 +17,7 @@ import (
 // served it says nothing; a region whose operator was removed gets one
 // warning naming the CRDs and the skipped objects, a region whose cluster
 // cannot be reached a warning that it was not checked; the spec stays
-// valid, in text and in JSON.
+// valid, in text and in JSON. `plan` gives the same warning, once.
 func TestValidateOnlineChecksTheMonitoringCRDs(t *testing.T) {
 	w := stacktest.New(t)
 	// run returns stdout and the lines of stderr about the operator's CRDs
@@ -43,6 +44,7 @@ func TestValidateOnlineChecksTheMonitoringCRDs(t *testing.T) {
 	if err := w.Kube.RemovePrometheusOperatorCRDs(context.Background(), "eu-west"); err != nil {
 		t.Fatal(err)
 	}
+	planWarnsOnce(t, w)
 	w.WriteSpec(t, strings.NewReplacer("kubeContext: asia-pacific", "kubeContext: nowhere"))
 	out, lines := run("text")
 	want := []string{
@@ -79,5 +81,37 @@ func TestValidateOnlineChecksTheMonitoringCRDs(t *testing.T) {
 	}
 	if !doc.Valid || len(monitoring) != 1 || !strings.HasPrefix(monitoring[0], "region eu-west: ") {
 		t.Errorf("valid %v, monitoring warnings %q", doc.Valid, monitoring)
+	}
+}
+
+// planWarnsOnce: `plan` against the world whose eu-west lost the
+// operator's CRDs prints one warning for that region, after the changes
+// (which note each object skipped), and no warning line per object.
+func planWarnsOnce(t *testing.T, w *stacktest.World) {
+	t.Helper()
+	f, out, errOut := w.Factory()
+	c := plan.NewCmdPlan(f, nil)
+	c.SilenceErrors, c.SilenceUsage = true, true
+	c.SetArgs([]string{"-f", w.Spec})
+	if err := c.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("plan: %v\n%s%s", err, out, errOut)
+	}
+	var warnings []string
+	notes := 0
+	for _, l := range strings.Split(out.String()+errOut.String(), "\n") {
+		switch {
+		case strings.Contains(l, "# skipped: the cluster does not serve monitoring.coreos.com/v1/"):
+			notes++
+		case (strings.HasPrefix(l, "Warning:") || strings.Contains(l, ": warning: ")) && strings.Contains(l, "monitoring"):
+			warnings = append(warnings, l)
+		}
+	}
+	if notes != 2 {
+		t.Errorf("%d skipped objects noted, want the ServiceMonitor and the PrometheusRule:\n%s", notes, out)
+	}
+	want := "Warning: region eu-west: the cluster does not serve the Prometheus Operator's CRDs prometheusrules.monitoring.coreos.com, " +
+		"servicemonitors.monitoring.coreos.com, and spec.monitoring.install is false: 2 monitoring objects are skipped"
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], want) {
+		t.Errorf("plan's warnings about the operator's CRDs:\n%s\nwant one starting with:\n%s", strings.Join(warnings, "\n"), want)
 	}
 }
