@@ -50,7 +50,7 @@ func TestValidateOnlineChecksTheMonitoringCRDs(t *testing.T) {
 	want := []string{
 		w.Spec + ": warning: spec.monitoring.install: region eu-west: the cluster does not serve the Prometheus Operator's CRDs " +
 			"prometheusrules.monitoring.coreos.com, servicemonitors.monitoring.coreos.com, and spec.monitoring.install is false: " +
-			"2 monitoring objects are skipped; install the Prometheus Operator in this cluster, or set spec.monitoring.install: true",
+			"2 monitoring objects are skipped; install the Prometheus Operator in this cluster, set spec.monitoring.install: true",
 		w.Spec + `: warning: spec.regions[2].kubeContext: cannot check the cluster for the Prometheus Operator's CRDs: region asia-pacific: kubeconfig context "nowhere"`,
 	}
 	if len(lines) != len(want) {

@@ -37,8 +37,8 @@ func (m MissingCRDs) String() string {
 		objects = "object is"
 	}
 	return fmt.Sprintf("region %s: the cluster does not serve the Prometheus Operator's CRDs %s, and spec.monitoring.install is false: "+
-		"%d monitoring %s skipped; install the Prometheus Operator in this cluster, or set spec.monitoring.install: true to have nekoctl install kube-prometheus-stack "+
-		"(spec.workload.monitoring.serviceMonitor/alerts: false deploy none of them)",
+		"%d monitoring %s skipped; install the Prometheus Operator in this cluster, set spec.monitoring.install: true to have nekoctl install kube-prometheus-stack, "+
+		"or set spec.workload.monitoring.serviceMonitor and alerts to false to deploy none of them",
 		m.Region, strings.Join(m.CRDs, ", "), m.Skipped, objects)
 }
 

@@ -71,8 +71,8 @@ func TestMissingOperatorCRDsWarnOncePerRegion(t *testing.T) {
 	}
 	const text = "region eu-west: the cluster does not serve the Prometheus Operator's CRDs alertmanagerconfigs.monitoring.coreos.com, " +
 		"prometheusrules.monitoring.coreos.com, servicemonitors.monitoring.coreos.com, and spec.monitoring.install is false: " +
-		"3 monitoring objects are skipped; install the Prometheus Operator in this cluster, or set spec.monitoring.install: true " +
-		"to have nekoctl install kube-prometheus-stack (spec.workload.monitoring.serviceMonitor/alerts: false deploy none of them)"
+		"3 monitoring objects are skipped; install the Prometheus Operator in this cluster, set spec.monitoring.install: true " +
+		"to have nekoctl install kube-prometheus-stack, or set spec.workload.monitoring.serviceMonitor and alerts to false to deploy none of them"
 	if got := want["eu-west"].String(); got != text {
 		t.Errorf("warning:\n%s\nwant:\n%s", got, text)
 	}
