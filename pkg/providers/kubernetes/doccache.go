@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strings"
 	"sync"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -109,27 +108,3 @@ func copyValue(v any) any {
 // regionToken stands for the region's name in rendered text. It cannot be
 // a name (names are DNS labels) and needs no quoting in YAML or JSON.
 const regionToken = "@@nekoctl:region@@"
-
-// withRegion puts the region's name in place of regionToken in every key
-// and string of a decoded document, in place.
-func withRegion(v any, region string) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if strings.Contains(k, regionToken) {
-				delete(x, k)
-				k = strings.ReplaceAll(k, regionToken, region)
-			}
-			x[k] = withRegion(e, region)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = withRegion(e, region)
-		}
-		return x
-	case string:
-		return strings.ReplaceAll(x, regionToken, region)
-	}
-	return v
-}

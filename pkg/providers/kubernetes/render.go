@@ -76,7 +76,7 @@ func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, 
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
 		for _, m := range decoded {
-			doc := substitute(withRegion(m, region), sl).(map[string]any)
+			doc := fill(m, region, sl).(map[string]any)
 			if kind, _ := doc["kind"].(string); kind == "Secret" && !v.TLS && nameOf(doc) == tlsSecret {
 				continue
 			}
@@ -115,20 +115,26 @@ var (
 	monitoringBuilt = map[monitoring.Target][2]string{}
 )
 
-// substitute replaces placeholder tokens by their plan values.
-func substitute(v any, sl slots) any {
+// fill puts, in place, the region's name where its stand-in is (keys and
+// strings) and their plan values where slot tokens are.
+func fill(v any, region string, sl slots) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = substitute(e, sl)
+			if strings.Contains(k, regionToken) {
+				delete(x, k)
+				k = strings.ReplaceAll(k, regionToken, region)
+			}
+			x[k] = fill(e, region, sl)
 		}
 		return x
 	case []any:
 		for i, e := range x {
-			x[i] = substitute(e, sl)
+			x[i] = fill(e, region, sl)
 		}
 		return x
 	case string:
+		x = strings.ReplaceAll(x, regionToken, region)
 		if r, ok := sl[x]; ok {
 			return r
 		}
