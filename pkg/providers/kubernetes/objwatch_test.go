@@ -16,6 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/neko-defense/nekoctl/pkg/kubetest"
+	"github.com/neko-defense/nekoctl/pkg/provider"
 )
 
 // TestWaitForWatches: a wait watches its object from the state in hand,
@@ -198,4 +201,37 @@ type waitCase struct {
 	delay, timeout, requestTimeout time.Duration
 	want                           string
 	log                            *requestLog
+}
+
+// TestPodFailureSeenWithoutWatch: a server that refuses to watch pods
+// still has a slow rollout's image pull failure reported, its pods listed.
+func TestPodFailureSeenWithoutWatch(t *testing.T) {
+	needCluster(t)
+	t.Parallel()
+	const region, ns = "us-east", "pods-nowatch"
+	st := isolatedStack(ns)
+	dropNamespace(t, region, ns)
+	env.Controller().SetRollout(region, "Deployment", ns, AppName, kubetest.Rollout{
+		PodWaiting: "ImagePullBackOff", PodMessage: `Back-off pulling image "ghcr.io/neko-defense/nekoctl:v9.9.9"`})
+	t.Cleanup(func() { env.Controller().SetRollout(region, "Deployment", ns, AppName, kubetest.Healthy) })
+	podsPath := "/api/v1/namespaces/" + ns + "/pods"
+	log := &requestLog{intercept: func(r *http.Request) *http.Response {
+		if r.URL.Path != podsPath || r.URL.Query().Get("watch") != "true" {
+			return nil
+		}
+		body := `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,` +
+			`"message":"pods is forbidden: User \"ci\" cannot watch resource \"pods\""}`
+		return &http.Response{StatusCode: http.StatusForbidden, Request: r, Body: io.NopCloser(strings.NewReader(body)),
+			Header: http.Header{"Content-Type": {"application/json"}}}
+	}}
+	p := New(st, region, log.wrap(env.RESTConfig(region)), Config{PollInterval: 100 * time.Millisecond,
+		RolloutTimeout: 30 * time.Second, AddressTimeout: 10 * time.Second, DiscoveryCacheDir: "-"})
+	out := upstream()
+	err := tryApply(p, planRegion(t, p, out, provider.Options{}), out)
+	if err == nil || !strings.Contains(err.Error(), "ImagePullBackOff") || !strings.Contains(err.Error(), "Back-off pulling image") {
+		t.Fatalf("image pull failure with pods not watchable: err = %v", err)
+	}
+	if n := log.count(func(r string) bool { return r == "GET "+podsPath }); n == 0 {
+		t.Errorf("the pods were never listed: %v", log.sorted())
+	}
 }

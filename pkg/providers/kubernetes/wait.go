@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,6 +107,16 @@ func (p *Provider) watchPodsLater(ctx context.Context, fail context.CancelCauseF
 		}
 		selector := labels.SelectorFromSet(sel).String()
 		rc := p.dyn.Resource(podGVR).Namespace(u.GetNamespace())
+		judge := func(pod *unstructured.Unstructured) bool {
+			if reason := podFailure(pod); reason != "" {
+				fail(&podFailureError{fmt.Sprintf("%s: rollout failed: %s", addr, reason)})
+				return true
+			}
+			return false
+		}
+		// A server that refuses to watch pods ends the watch: they are
+		// listed instead, backing off like the other polls.
+		watchCtx, refused := context.WithCancelCause(ctx)
 		lw := &cache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				o.LabelSelector = selector
@@ -113,19 +124,28 @@ func (p *Provider) watchPodsLater(ctx context.Context, fail context.CancelCauseF
 			},
 			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				o.LabelSelector = selector
-				return p.watchIn(podGVR, u.GetNamespace()).Watch(ctx, o)
+				wi, err := p.watchIn(podGVR, u.GetNamespace()).Watch(ctx, o)
+				var r *watchRefusedError
+				if errors.As(classifyWatchError(err), &r) {
+					refused(r)
+				}
+				return wi, err
 			},
 		}
-		_, _ = watchtools.UntilWithSync(ctx, lw, &unstructured.Unstructured{}, nil, func(ev watch.Event) (bool, error) {
+		_, _ = watchtools.UntilWithSync(watchCtx, lw, &unstructured.Unstructured{}, nil, func(ev watch.Event) (bool, error) {
 			pod, ok := ev.Object.(*unstructured.Unstructured)
-			if !ok || ev.Type == watch.Deleted {
+			return ok && ev.Type != watch.Deleted && judge(pod), nil
+		})
+		var r *watchRefusedError
+		if ctx.Err() != nil || !errors.As(context.Cause(watchCtx), &r) {
+			return
+		}
+		_ = p.poll(ctx, p.opts.RolloutTimeout, func(int) (bool, error) {
+			pods, err := rc.List(ctx, metav1.ListOptions{LabelSelector: selector})
+			if err != nil {
 				return false, nil
 			}
-			if reason := podFailure(pod); reason != "" {
-				fail(&podFailureError{fmt.Sprintf("%s: rollout failed: %s", addr, reason)})
-				return true, nil
-			}
-			return false, nil
+			return slices.ContainsFunc(pods.Items, func(pod unstructured.Unstructured) bool { return judge(&pod) }), nil
 		})
 	}()
 	return func() { cancel(); <-done }
