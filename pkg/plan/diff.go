@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -69,8 +70,8 @@ func diffValue(path string, b, a any, ignoreUnknown bool, out *[]Field) {
 // Equal compares leaves: numbers by value whatever their Go type, secrets by
 // content, everything else deeply.
 func Equal(a, b any) bool {
-	if fa, ok := number(a); ok {
-		fb, ok := number(b)
+	if fa, ok := Number(a); ok {
+		fb, ok := Number(b)
 		return ok && fa == fb
 	}
 	if sa, ok := a.(Sensitive); ok {
@@ -80,7 +81,9 @@ func Equal(a, b any) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-func number(v any) (float64, bool) {
+// Number is a number's value whatever its Go type (decoded JSON, YAML or
+// Go literals), and false for anything else.
+func Number(v any) (float64, bool) {
 	switch n := v.(type) {
 	case int:
 		return float64(n), true
@@ -92,6 +95,9 @@ func number(v any) (float64, bool) {
 		return float64(n), true
 	case float64:
 		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
 	}
 	return 0, false
 }

@@ -132,21 +132,32 @@ func (s *Server) getAlertConfig(_ http.ResponseWriter, r *http.Request) (int, an
 	return http.StatusOK, p.alerts[i]
 }
 
+// decodeAlertConfig reads and validates a request's alert configuration;
+// nil with the error answer when it is not valid.
+func decodeAlertConfig(r *http.Request) (*AlertConfig, int, any) {
+	var req AlertConfig
+	if err := decode(r, &req); err != nil {
+		st, body := invalidJSON(err)
+		return nil, st, body
+	}
+	if st, body := checkAlertConfig(&req); st != 0 {
+		return nil, st, body
+	}
+	return &req, 0, nil
+}
+
 func (s *Server) createAlertConfig(_ http.ResponseWriter, r *http.Request) (int, any) {
 	p, st, body := s.project(r)
 	if p == nil {
 		return st, body
 	}
-	var req AlertConfig
-	if err := decode(r, &req); err != nil {
-		return invalidJSON(err)
-	}
-	if st, body := checkAlertConfig(&req); st != 0 {
+	req, st, body := decodeAlertConfig(r)
+	if req == nil {
 		return st, body
 	}
 	now := s.now().UTC().Format(time.RFC3339)
 	req.ID, req.GroupID, req.Created, req.Updated, req.Links = s.newID()[:24], p.ID, now, now, []any{}
-	p.alerts = append(p.alerts, &req)
+	p.alerts = append(p.alerts, req)
 	return http.StatusOK, req
 }
 
@@ -155,17 +166,14 @@ func (s *Server) updateAlertConfig(_ http.ResponseWriter, r *http.Request) (int,
 	if p == nil {
 		return st, body
 	}
-	var req AlertConfig
-	if err := decode(r, &req); err != nil {
-		return invalidJSON(err)
-	}
-	if st, body := checkAlertConfig(&req); st != 0 {
+	req, st, body := decodeAlertConfig(r)
+	if req == nil {
 		return st, body
 	}
 	cur := p.alerts[i]
 	req.ID, req.GroupID, req.Created, req.Links = cur.ID, cur.GroupID, cur.Created, []any{}
 	req.Updated = s.now().UTC().Format(time.RFC3339)
-	*cur = req
+	*cur = *req
 	return http.StatusOK, req
 }
 

@@ -7,6 +7,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/neko-defense/nekoctl/pkg/plan"
 )
 
 // unchanged reports, without asking the API server, that a server-side
@@ -74,28 +76,11 @@ func subset(want, have any) bool {
 }
 
 func scalarEqual(a, b any) bool {
-	if x, ok := number(a); ok {
-		y, ok := number(b)
+	if x, ok := plan.Number(a); ok {
+		y, ok := plan.Number(b)
 		return ok && x == y
 	}
 	return a == b
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // covers walks a managedFields set (FieldsV1: "f:name" fields, "k:{...}"
