@@ -56,6 +56,7 @@ type Controller struct {
 	seen   map[string]time.Time // first time a generation was seen
 	pods   map[string]bool      // Deployments with a waiting pod
 	gw     gatewayState         // Gateway API answers (gateway.go)
+	active activity             // regions with recent changes (activity.go)
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -70,6 +71,7 @@ func (c *Controller) SetRollout(region, kind, namespace, name string, r Rollout)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.modes[region+"/"+kind+"/"+namespace+"/"+name] = r
+	c.active.poke(region)
 }
 
 func (c *Controller) mode(region, kind, namespace, name string) Rollout {
@@ -96,13 +98,17 @@ func (c *Controller) start() {
 	c.cancel, c.done = cancel, make(chan struct{})
 	go func() {
 		defer close(c.done)
+		watches := c.watchRegions(ctx)
+		defer watches.Wait()
 		gw := c.gatewayLoop(ctx)
 		defer func() { <-gw }()
 		t := time.NewTicker(300 * time.Millisecond)
 		defer t.Stop()
 		for {
 			for _, r := range c.env.Regions {
-				c.reconcile(ctx, r)
+				if c.active.busy(r) {
+					c.reconcile(ctx, r)
+				}
 			}
 			select {
 			case <-ctx.Done():

@@ -44,6 +44,7 @@ func (c *Controller) SetRouteStatus(region, namespace, name string, s RouteStatu
 		c.gw.routes = map[string]RouteStatus{}
 	}
 	c.gw.routes[region+"/"+namespace+"/"+name] = s
+	c.active.poke(region)
 }
 
 // AssignGatewayAddress makes the controller report addr as the named
@@ -56,6 +57,7 @@ func (c *Controller) AssignGatewayAddress(region, namespace, name, addr string) 
 		c.gw.addrs = map[string]string{}
 	}
 	c.gw.addrs[region+"/"+namespace+"/"+name] = addr
+	c.active.poke(region)
 }
 
 func (c *Controller) routeStatus(key string) RouteStatus {
@@ -81,7 +83,9 @@ func (c *Controller) gatewayLoop(ctx context.Context) <-chan struct{} {
 		defer t.Stop()
 		for {
 			for _, r := range c.env.Regions {
-				c.gatewayAPI(ctx, r)
+				if c.active.busy(r) {
+					c.gatewayAPI(ctx, r)
+				}
 			}
 			select {
 			case <-ctx.Done():
