@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/neko-defense/nekoctl/internal/gcpolicy"
 	"github.com/neko-defense/nekoctl/pkg/cmdutil"
 	"github.com/neko-defense/nekoctl/pkg/version"
 	"github.com/neko-defense/nekoctl/pkg/workload/breaker"
@@ -83,6 +84,9 @@ func NewCmdServe(f *cmdutil.Factory, runF func(*ServeOptions) error) *cobra.Comm
 }
 
 func serveRun(ctx context.Context, opts *ServeOptions) error {
+	// A server lives for days: the runtime's own pacing suits it better than
+	// the memory limit a short run of nekoctl keeps (internal/gcpolicy).
+	gcpolicy.Release()
 	f := opts.F
 	cfg, err := config.Load(f.Getenv)
 	if err != nil {
