@@ -153,7 +153,15 @@ func TestPlanMarkdownIsCutBelowTheCommentLimit(t *testing.T) {
 // TestPlanJSONIsTheEncodersDocument: the plan written one change at a
 // time is byte for byte what encoding the whole document at once gives.
 func TestPlanJSONIsTheEncodersDocument(t *testing.T) {
-	for name, p := range map[string]*plan.Plan{"sample": samplePlan(), "partial": partialPlan(), "rollout": rolloutPlan(), "empty": {Stack: "s"}} {
+	// Thirty regions' worth of changes: more than one batch encoded at once.
+	large := &plan.Plan{Stack: "s"}
+	for r := range 30 {
+		for _, c := range samplePlan().Changes {
+			c.Address.Region = fmt.Sprintf("r%02d", r)
+			large.Changes = append(large.Changes, c)
+		}
+	}
+	for name, p := range map[string]*plan.Plan{"sample": samplePlan(), "partial": partialPlan(), "rollout": rolloutPlan(), "empty": {Stack: "s"}, "large": large} {
 		var streamed bytes.Buffer
 		if err := PlanJSON(&streamed, p); err != nil {
 			t.Fatal(err)

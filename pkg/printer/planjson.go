@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/version"
@@ -97,17 +100,33 @@ func writeStreamed(w io.Writer, out jsonPlan) error {
 	}
 	bw := bufio.NewWriter(w)
 	bw.Write(head[:at+len(slot)-1])
-	for i, c := range changes {
-		b, err := json.MarshalIndent(c, "    ", "  ")
-		if err != nil {
+	// Changes are encoded a batch at a time on every core (a thirty-region
+	// plan spends a tenth of its CPU here, after everything else is done)
+	// and written in order.
+	const batch = 64
+	bufs := make([][]byte, batch)
+	for start := 0; start < len(changes); start += batch {
+		n := min(batch, len(changes)-start)
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for i := range n {
+			g.Go(func() error {
+				b, err := json.MarshalIndent(changes[start+i], "    ", "  ")
+				bufs[i] = b
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
 			return err
 		}
-		if i == 0 {
-			bw.WriteString("\n    ")
-		} else {
-			bw.WriteString(",\n    ")
+		for i, b := range bufs[:n] {
+			if start+i == 0 {
+				bw.WriteString("\n    ")
+			} else {
+				bw.WriteString(",\n    ")
+			}
+			bw.Write(b)
 		}
-		bw.Write(b)
 	}
 	bw.WriteString("\n  ]")
 	bw.Write(head[at+len(slot):])
