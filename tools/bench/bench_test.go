@@ -53,6 +53,9 @@ func BenchmarkStack(b *testing.B) {
 			b.Fatalf("building nekoctl: %v\n%s", err, out)
 		}
 	}
+	if err := settlePageCache(bin); err != nil {
+		b.Fatal(err)
+	}
 	var rows []row
 	var notes []string
 	for _, n := range ints(b, *regionCounts) {
@@ -338,13 +341,38 @@ func run(b *testing.B, bin string, env, args []string) result {
 
 // memPeak is a process's high-water mark of resident memory (VmHWM, kB)
 // and, at the largest resident size seen, its split: pages of the
-// executable and other files (RssFile) and the process's own (RssAnon).
+// executable and other files (RssFile) and the process's own (RssAnon),
+// and how much of the file pages the kernel mapped in 2 MB pages
+// (FilePmdMapped, see settlePageCache).
 type memPeak struct {
-	hwm, file, anon int64
+	hwm, file, anon, filePMD int64
 }
 
 func (m memPeak) String() string {
-	return fmt.Sprintf("%.0f (%.0f + %.0f)", float64(m.hwm)/1024, float64(m.file)/1024, float64(m.anon)/1024)
+	s := fmt.Sprintf("%.0f (%.0f + %.0f)", float64(m.hwm)/1024, float64(m.file)/1024, float64(m.anon)/1024)
+	if m.filePMD > 0 {
+		s += fmt.Sprintf(" [%.0f of the file pages in 2 MB pages]", float64(m.filePMD)/1024)
+	}
+	return s
+}
+
+// procFields reads a /proc file of "Name: value kB" lines.
+func procFields(path string) (map[string]int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]int64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
+			f[k] = n
+		}
+	}
+	return f, nil
 }
 
 // watchPeak reads a process's memory figures every few milliseconds until
@@ -356,25 +384,18 @@ func watchPeak(pid int, stop <-chan struct{}) memPeak {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		f, err := procFields(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
 			return last
-		}
-		f := map[string]int64{}
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if !ok {
-				continue
-			}
-			if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
-				f[k] = n
-			}
 		}
 		if f["VmHWM"] > 0 {
 			last.hwm = f["VmHWM"]
 		}
 		if f["VmRSS"] > maxRSS {
 			maxRSS, last.file, last.anon = f["VmRSS"], f["RssFile"], f["RssAnon"]
+			if r, err := procFields(fmt.Sprintf("/proc/%d/smaps_rollup", pid)); err == nil {
+				last.filePMD = r["FilePmdMapped"]
+			}
 		}
 		select {
 		case <-stop:
