@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -23,44 +24,39 @@ const (
 // startProfiles starts what the environment asks for; the returned func
 // writes the profiles and must run before the process exits.
 func startProfiles() func() {
-	var cpu *os.File
-	if path := os.Getenv(envCPUProfile); path != "" {
-		f, err := os.Create(path)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", envCPUProfile, err)
-		} else {
-			cpu = f
-		}
-	}
-	var tr *os.File
-	if path := os.Getenv(envTrace); path != "" {
-		f, err := os.Create(path)
-		if err == nil {
-			err = trace.Start(f)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", envTrace, err)
-		} else {
-			tr = f
-		}
-	}
+	stopCPU := startRecording(envCPUProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	stopTrace := startRecording(envTrace, trace.Start, trace.Stop)
 	return func() {
-		if tr != nil {
-			trace.Stop()
-			_ = tr.Close()
-		}
-		if cpu != nil {
-			pprof.StopCPUProfile()
-			_ = cpu.Close()
-		}
+		stopTrace()
+		stopCPU()
 		if path := os.Getenv(envHeapProfile); path != "" {
 			if err := writeHeapProfile(path); err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", envHeapProfile, err)
 			}
 		}
+	}
+}
+
+// startRecording starts a recording into the file the environment variable
+// env names, if it names one; the returned func stops it and closes the file.
+func startRecording(env string, start func(io.Writer) error, stop func()) func() {
+	path := os.Getenv(env)
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		if err = start(f); err != nil {
+			_ = f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", env, err)
+		return func() {}
+	}
+	return func() {
+		stop()
+		_ = f.Close()
 	}
 }
 
