@@ -187,13 +187,13 @@ func (p *Provider) clients() error {
 			return
 		}
 		p.mapper = newGroupMapper(dc)
-		if p.dyn, err = dynamic.NewForConfigAndClient(cfg, hc); err != nil {
+		if p.dyn, err = newDynamicClient(cfg, hc); err != nil {
 			p.initErr = p.wrap(err)
 			return
 		}
 		long, lcfg := *hc, rest.CopyConfig(cfg)
 		long.Timeout, lcfg.Timeout = 0, 0
-		if p.watches, err = dynamic.NewForConfigAndClient(lcfg, &long); err != nil {
+		if p.watches, err = newDynamicClient(lcfg, &long); err != nil {
 			p.initErr = p.wrap(err)
 		}
 	})
