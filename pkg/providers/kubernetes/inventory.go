@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"sort"
@@ -263,32 +264,46 @@ func systemObject(u *unstructured.Unstructured) bool {
 
 // liveDoc turns a live object into a plan document: server-managed
 // metadata and status are dropped, Secret data is decoded and masked.
+// Only the maps it changes are copied (the object, its metadata and
+// annotations, a Deployment's spec, a Secret's data); the rest is shared
+// with u, which nothing changes in place (a deep copy of every object read
+// was a good part of a plan's CPU). Neither u nor the document may be
+// changed in place afterwards.
 func liveDoc(u *unstructured.Unstructured) plan.Document {
-	o := u.DeepCopy().Object
-	md, _ := o["metadata"].(map[string]any)
-	for _, k := range []string{"managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink"} {
-		delete(md, k)
-	}
-	if ann, ok := md["annotations"].(map[string]any); ok {
-		delete(ann, "deployment.kubernetes.io/revision")
-		delete(ann, AnnotationPreviousRevision)
-		if len(ann) == 0 {
-			delete(md, "annotations")
-		}
-	}
+	o := maps.Clone(u.Object)
 	delete(o, "status")
+	if md, ok := o["metadata"].(map[string]any); ok {
+		md = maps.Clone(md)
+		for _, k := range []string{"managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink"} {
+			delete(md, k)
+		}
+		if ann, ok := md["annotations"].(map[string]any); ok {
+			ann = maps.Clone(ann)
+			delete(ann, "deployment.kubernetes.io/revision")
+			delete(ann, AnnotationPreviousRevision)
+			md["annotations"] = ann
+			if len(ann) == 0 {
+				delete(md, "annotations")
+			}
+		}
+		o["metadata"] = md
+	}
 	if spec, ok := o["spec"].(map[string]any); ok && o["kind"] == "Deployment" {
+		spec = maps.Clone(spec)
 		delete(spec, "replicas") // the autoscaler's: nekoctl never sets it
+		o["spec"] = spec
 	}
 	if o["kind"] == "Secret" {
 		if data, ok := o["data"].(map[string]any); ok {
+			masked := make(map[string]any, len(data))
 			for k, v := range data {
 				s, _ := v.(string)
 				if b, err := base64.StdEncoding.DecodeString(s); err == nil {
 					s = string(b)
 				}
-				data[k] = plan.NewSensitive(s)
+				masked[k] = plan.NewSensitive(s)
 			}
+			o["data"] = masked
 		}
 	}
 	return o

@@ -30,7 +30,8 @@ func (p *Provider) readNamed(ctx context.Context, snap *snapshot, gvr schema.Gro
 // Read listed in the namespace, an object it read by name), so that a plan
 // sends nothing more for its checks; everything else, and every read
 // without a snapshot (status, the wait at the end of up), goes to the API
-// server.
+// server. What it answers from the snapshot is the snapshot's own object,
+// not a copy: the checks only read it.
 type liveReads struct {
 	p    *Provider
 	snap *snapshot
@@ -49,7 +50,7 @@ func (l liveReads) get(ctx context.Context, gvr schema.GroupVersionResource, kin
 		s.mu.Unlock()
 		switch {
 		case u != nil:
-			return u.DeepCopy(), nil
+			return u, nil
 		case known:
 			return nil, apierrors.NewNotFound(gvr.GroupResource(), name)
 		}
@@ -66,7 +67,7 @@ func (l liveReads) list(ctx context.Context, gvr schema.GroupVersionResource, ki
 			var out []unstructured.Unstructured
 			for k, u := range s.objects {
 				if k.gk == gk && k.namespace == ns {
-					out = append(out, *u.DeepCopy())
+					out = append(out, *u)
 				}
 			}
 			return out, nil

@@ -477,11 +477,12 @@ func (p *Provider) sortedObjects(snap *snapshot) []objKey {
 }
 
 func (p *Provider) resource(u *unstructured.Unstructured) provider.Resource {
+	doc := liveDoc(u)
 	return provider.Resource{
 		Address:     p.address(u.GetKind(), u.GetNamespace(), u.GetName()),
 		ID:          string(u.GetUID()),
-		Doc:         liveDoc(u),
-		Fingerprint: fingerprint(u),
+		Doc:         doc,
+		Fingerprint: docFingerprint(u, doc),
 	}
 }
 
@@ -490,11 +491,14 @@ func (p *Provider) resource(u *unstructured.Unstructured) provider.Resource {
 // rewriting (a Deployment's ready replicas and the replica count its
 // autoscaler sets, a Gateway's addresses) with no change to anything a plan
 // concerns. Those get a digest of the live document the plan compares.
-func fingerprint(u *unstructured.Unstructured) string {
+func fingerprint(u *unstructured.Unstructured) string { return docFingerprint(u, liveDoc(u)) }
+
+// docFingerprint is fingerprint with u's live document already made.
+func docFingerprint(u *unstructured.Unstructured, doc plan.Document) string {
 	if _, ok := u.Object["status"]; !ok {
 		return u.GetResourceVersion()
 	}
-	b, err := json.Marshal(liveDoc(u))
+	b, err := json.Marshal(doc)
 	if err != nil {
 		return u.GetResourceVersion()
 	}
