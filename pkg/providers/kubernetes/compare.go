@@ -28,15 +28,21 @@ func unchanged(obj, live *unstructured.Unstructured) bool {
 	if obj.GetAPIVersion() != live.GetAPIVersion() || !subset(obj.Object, live.Object) {
 		return false
 	}
-	for _, mf := range live.GetManagedFields() {
-		if mf.Manager != FieldManager || mf.Operation != metav1.ManagedFieldsOperationApply || mf.Subresource != "" {
-			continue
-		}
-		if mf.APIVersion != obj.GetAPIVersion() || mf.FieldsV1 == nil {
+	// The managedFields entries are read as decoded: GetManagedFields
+	// would convert every entry by reflection and re-encode its field set
+	// as JSON, for this to decode it again.
+	entries, _, _ := unstructured.NestedFieldNoCopy(live.Object, "metadata", "managedFields")
+	list, _ := entries.([]any)
+	for _, e := range list {
+		mf, ok := e.(map[string]any)
+		if !ok {
 			return false
 		}
-		var set map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &set); err != nil {
+		if mf["manager"] != FieldManager || mf["operation"] != string(metav1.ManagedFieldsOperationApply) || str(mf["subresource"]) != "" {
+			continue
+		}
+		set, ok := mf["fieldsV1"].(map[string]any)
+		if mf["apiVersion"] != obj.GetAPIVersion() || !ok {
 			return false
 		}
 		return covers(set, live.Object, obj.Object)
