@@ -1,4 +1,4 @@
-// Package httpretry is the retry loop below the Cloudflare and Atlas SDKs:
+// Package httpretry is the retry loop below the Cloudflare client and the Atlas SDK:
 // each provider says which answers are worth another attempt; the loop owns
 // the waits (exponential backoff with jitter, Retry-After), the bound per
 // attempt and the resending of the request body.

@@ -17,7 +17,6 @@ import (
 	"github.com/neko-defense/nekoctl/pkg/providers/kubernetes"
 	"github.com/neko-defense/nekoctl/pkg/spec"
 
-	cfsdk "github.com/cloudflare/cloudflare-go/v7"
 	"k8s.io/client-go/rest"
 )
 
@@ -40,7 +39,7 @@ type Tuning struct {
 func ProvidersWith(f *cmdutil.Factory, t Tuning) cmdutil.ProvidersFunc {
 	return func(ctx context.Context, st *spec.Stack, opts provider.Options, events event.Sink) ([]provider.Provider, error) {
 		hc := &http.Client{Timeout: httpTimeout, Transport: apiTransport()}
-		var cfClient *cfsdk.Client
+		var cfClient *cloudflare.Client
 		var errs []error
 		if !opts.Offline {
 			var err error

@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
+	"net/url"
+	"strings"
 	"time"
 
-	cf "github.com/cloudflare/cloudflare-go/v7"
-	"github.com/cloudflare/cloudflare-go/v7/option"
 	"golang.org/x/time/rate"
 
 	"github.com/neko-defense/nekoctl/internal/ctxtime"
 	"github.com/neko-defense/nekoctl/internal/httpretry"
+	"github.com/neko-defense/nekoctl/pkg/version"
 )
 
 // Environment variables read by NewClient. They are the names the Cloudflare
@@ -48,8 +48,8 @@ func NewBudgetLimiter(requests int, window time.Duration, burst int) *rate.Limit
 
 // RetryPolicy is how failed calls are retried: at most MaxAttempts tries
 // (default 8), from BaseDelay (500ms) doubling up to MaxDelay (30s) with
-// jitter; Retry-After, when longer, wins. The SDK's own retries are turned
-// off so that this policy, and the shared token bucket, see every attempt.
+// jitter; Retry-After, when longer, wins. The transport applies it, so that
+// the shared token bucket sees every attempt.
 type RetryPolicy = httpretry.Policy
 
 func withDefaults(p RetryPolicy) RetryPolicy {
@@ -86,16 +86,34 @@ func WithRetryPolicy(p RetryPolicy) ClientOption {
 	return func(c *clientConfig) { c.retry = p }
 }
 
+// Client speaks Cloudflare's v4 API: JSON bodies, the bearer token, the
+// response envelope and its errors. It is nekoctl's own rather than the
+// cloudflare-go SDK's: the provider sends the service's JSON as maps and
+// needed only the SDK's Execute, but importing the SDK linked every one of
+// its service packages (14 MB of the binary), paged in at every start-up.
+type Client struct {
+	// base ends in "/" when it has a path, so that a request's path is
+	// resolved below it.
+	base      *url.URL
+	token     string
+	hc        *http.Client
+	userAgent string
+}
+
 // NewClient builds the Cloudflare client of one run. getenv supplies
 // CLOUDFLARE_API_TOKEN (required) and CLOUDFLARE_BASE_URL (optional, for
 // emulators); httpClient may be nil; limiter is the run's shared token
 // bucket (nil: NewLimiter()). Retries are owned by a RoundTripper that waits
 // on the limiter before every attempt, backs off exponentially with jitter,
 // honours Retry-After, and never resends a create whose outcome is unknown.
-func NewClient(getenv func(string) string, httpClient *http.Client, limiter *rate.Limiter, opts ...ClientOption) (*cf.Client, error) {
+func NewClient(getenv func(string) string, httpClient *http.Client, limiter *rate.Limiter, opts ...ClientOption) (*Client, error) {
 	token := getenv(EnvAPIToken)
 	if token == "" {
 		return nil, fmt.Errorf("cloudflare: %s is not set; create an API token with Zone (DNS, Zone Settings, SSL and Certificates, Load Balancers, Config Rules/WAF) and Account Load Balancing permissions", EnvAPIToken)
+	}
+	base, err := parseBaseURL(Endpoint(getenv))
+	if err != nil {
+		return nil, err
 	}
 	var cfg clientConfig
 	for _, o := range opts {
@@ -108,31 +126,33 @@ func NewClient(getenv func(string) string, httpClient *http.Client, limiter *rat
 	if httpClient != nil {
 		*hc = *httpClient
 	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
+	transport := hc.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
 	}
 	// The client's timeout bounds each attempt, not the retries and the
 	// waits a 429's Retry-After asks for, which may be minutes.
 	pol := withDefaults(cfg.retry)
-	hc.Transport = &httpretry.Transport{Base: base, Policy: pol, AttemptTimeout: hc.Timeout,
+	hc.Transport = &httpretry.Transport{Base: transport, Policy: pol, AttemptTimeout: hc.Timeout,
 		Decide: decide, Retrying: retryNote(pol.MaxAttempts),
-		Before: func(ctx context.Context, r *http.Request, attempt int) error {
-			r.Header.Set("X-Stainless-Retry-Count", strconv.Itoa(attempt-1))
-			return limiter.Wait(ctx)
-		}}
+		Before: func(ctx context.Context, _ *http.Request, _ int) error { return limiter.Wait(ctx) }}
 	hc.Timeout = 0
-	ro := []option.RequestOption{
-		option.WithAPIToken(token),
-		option.WithHTTPClient(hc),
-		option.WithMaxRetries(0),
-		// Credentials other than the token must not leak in from the environment.
-		option.WithHeaderDel("X-Auth-Key"),
-		option.WithHeaderDel("X-Auth-Email"),
-		option.WithHeaderDel("X-Auth-User-Service-Key"),
+	return &Client{base: base, token: token, hc: hc, userAgent: "nekoctl/" + version.Version}, nil
+}
+
+// parseBaseURL checks the API's base URL and gives a path a trailing slash,
+// as the Cloudflare SDK does: "http://host/client/v4" and
+// "http://host/client/v4/" both put "zones" at /client/v4/zones.
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("cloudflare: %s %q is not an http(s) URL with a host", EnvBaseURL, raw)
 	}
-	ro = append(ro, option.WithBaseURL(Endpoint(getenv)))
-	return cf.NewClient(ro...), nil
+	if u.Path != "" && !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		u.RawPath = ""
+	}
+	return u, nil
 }
 
 // Endpoint is the API's base URL: CLOUDFLARE_BASE_URL, else DefaultBaseURL.

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	cf "github.com/cloudflare/cloudflare-go/v7"
-
 	"github.com/neko-defense/nekoctl/pkg/event"
 	"github.com/neko-defense/nekoctl/pkg/plan"
 	"github.com/neko-defense/nekoctl/pkg/provider"
@@ -115,7 +113,7 @@ type liveCert struct {
 
 // New builds the provider for a defaulted, validated stack. client may be
 // nil: Desired then works offline and every other call fails.
-func New(st *spec.Stack, client *cf.Client, cfg Config) *Provider {
+func New(st *spec.Stack, client *Client, cfg Config) *Provider {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -127,7 +125,7 @@ func New(st *spec.Stack, client *cf.Client, cfg Config) *Provider {
 	}
 	p := &Provider{st: st, cf: &st.Spec.Cloudflare, cfg: cfg, phaseMu: map[string]*sync.Mutex{}}
 	if client != nil {
-		p.api = sdkAPI{c: client, sem: make(chan struct{}, cfg.Parallelism), notify: func(msg string) {
+		p.api = restAPI{c: client, sem: make(chan struct{}, cfg.Parallelism), notify: func(msg string) {
 			p.cfg.Events(event.Event{Time: p.cfg.Now(), Type: event.Progress, Message: "cloudflare: " + msg})
 		}}
 	}
