@@ -12,15 +12,15 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// newDynamicClient is dynamic.NewForConfigAndClient with one change: the
-// answer to a LIST is decoded in one pass (see listDecoder). Everything
-// else (URLs, headers, auth, the client-side rate limiter, retries,
-// errors, every other answer) is the dynamic client's own.
+// newDynamicClient is dynamic.NewForConfigAndClient with one change: an
+// answer is decoded in one pass (see onePassDecoder). Everything else
+// (URLs, headers, auth, the client-side rate limiter, retries, errors) is
+// the dynamic client's own.
 func newDynamicClient(cfg *rest.Config, hc *http.Client) (dynamic.Interface, error) {
 	c := dynamic.ConfigFor(cfg)
 	c.GroupVersion = nil
 	c.APIPath = "/if-you-see-this-search-for-the-break" // as the dynamic client: it builds absolute paths
-	c.NegotiatedSerializer = newListDecoding(c.NegotiatedSerializer)
+	c.NegotiatedSerializer = newOnePassDecoding(c.NegotiatedSerializer)
 	rc, err := rest.UnversionedRESTClientForConfigAndClient(c, hc)
 	if err != nil {
 		return nil, err
@@ -28,50 +28,66 @@ func newDynamicClient(cfg *rest.Config, hc *http.Client) (dynamic.Interface, err
 	return dynamic.New(rc), nil
 }
 
-// listDecoding is the dynamic client's serializers with a listDecoder in
-// front of the JSON one.
-type listDecoding struct {
+// onePassDecoding is the dynamic client's serializers with an
+// onePassDecoder in front of the JSON one.
+type onePassDecoding struct {
 	runtime.NegotiatedSerializer
 	types []runtime.SerializerInfo
 }
 
-func newListDecoding(s runtime.NegotiatedSerializer) listDecoding {
+func newOnePassDecoding(s runtime.NegotiatedSerializer) onePassDecoding {
 	types := append([]runtime.SerializerInfo(nil), s.SupportedMediaTypes()...)
 	for i := range types {
 		if types[i].MediaType == runtime.ContentTypeJSON {
-			types[i].Serializer = listDecoder{types[i].Serializer}
+			types[i].Serializer = onePassDecoder{types[i].Serializer}
 		}
 	}
-	return listDecoding{NegotiatedSerializer: s, types: types}
+	return onePassDecoding{NegotiatedSerializer: s, types: types}
 }
 
-func (s listDecoding) SupportedMediaTypes() []runtime.SerializerInfo { return s.types }
+func (s onePassDecoding) SupportedMediaTypes() []runtime.SerializerInfo { return s.types }
 
-// listDecoder decodes a JSON LIST answer into an UnstructuredList with a
-// single unmarshal of the body. The dynamic client's own path scans it
+// onePassDecoder decodes a JSON answer into an UnstructuredList (a LIST)
+// or an Unstructured (a GET, an apply or its dry-run) with a single
+// unmarshal of the body. The dynamic client's own path scans a list
 // several times: once for its apiVersion and kind, once into the list's
-// fields (items included), once more into raw items, then once per item;
-// on a plan of many regions that is most of the CPU spent after the last
-// answer arrives. Every other decode, and any body the single pass does
-// not take as a well-formed list, goes to the dynamic client's decoder,
-// so that results and errors stay exactly its own.
-type listDecoder struct{ runtime.Serializer }
+// fields (items included), once more into raw items, then once per item
+// (an object: three times); on a plan of many regions that was most of the
+// CPU spent after the last answer arrived. Every other decode, and any
+// body the single pass does not take as a well-formed object or list,
+// goes to the dynamic client's decoder, so that results and errors stay
+// exactly its own.
+type onePassDecoder struct{ runtime.Serializer }
 
-func (d listDecoder) Decode(data []byte, gvk *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
-	list, ok := into.(*unstructured.UnstructuredList)
-	if !ok || list.Object != nil || list.Items != nil {
-		return d.Serializer.Decode(data, gvk, into)
+func (d onePassDecoder) Decode(data []byte, gvk *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	decoded := false
+	switch x := into.(type) {
+	case *unstructured.UnstructuredList:
+		decoded = x.Object == nil && x.Items == nil && decodeList(data, x)
+	case *unstructured.Unstructured:
+		decoded = decodeObject(data, x)
 	}
-	if !decodeList(data, list) {
+	if !decoded {
 		return d.Serializer.Decode(data, gvk, into)
 	}
 	// As the JSON serializer decoding into an Unstructured: the kind is
-	// the list's own, and must be there.
-	actual := list.GroupVersionKind()
+	// the object's (or list's) own, and must be there.
+	actual := into.GetObjectKind().GroupVersionKind()
 	if actual.Kind == "" {
 		return nil, &actual, runtime.NewMissingKindErr(string(data))
 	}
-	return list, &actual, nil
+	return into, &actual, nil
+}
+
+// decodeObject unmarshals data once into u, as decodeList does; false,
+// with u untouched, unless data is an object.
+func decodeObject(data []byte, u *unstructured.Unstructured) bool {
+	var obj map[string]any
+	if err := utiljson.Unmarshal(data, &obj); err != nil || obj == nil {
+		return false
+	}
+	u.Object = obj
+	return true
 }
 
 // decodeList unmarshals data once, with apimachinery's own unmarshal

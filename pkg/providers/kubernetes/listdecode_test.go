@@ -37,7 +37,7 @@ func jsonDecoder(t testing.TB, ours bool) runtime.Decoder {
 	t.Helper()
 	ns := dynamic.ConfigFor(&rest.Config{}).NegotiatedSerializer
 	if ours {
-		ns = newListDecoding(ns)
+		ns = newOnePassDecoding(ns)
 	}
 	for _, info := range ns.SupportedMediaTypes() {
 		if info.MediaType == runtime.ContentTypeJSON {
@@ -48,13 +48,13 @@ func jsonDecoder(t testing.TB, ours bool) runtime.Decoder {
 	return nil
 }
 
-// decodeBoth decodes one answer as the dynamic client does and in one
-// pass, and fails the test unless the results (or errors) are the same.
-func decodeBoth(t *testing.T, name string, body []byte) *unstructured.UnstructuredList {
+// decodeBoth decodes one answer into a fresh want and got (both lists or
+// both objects) as the dynamic client does and in one pass, and fails the
+// test unless the results (or errors) are the same.
+func decodeBoth(t *testing.T, name string, body []byte, want, got runtime.Object) {
 	t.Helper()
-	var want, got unstructured.UnstructuredList
-	_, wantGVK, wantErr := jsonDecoder(t, false).Decode(body, nil, &want)
-	_, gotGVK, gotErr := jsonDecoder(t, true).Decode(body, nil, &got)
+	_, wantGVK, wantErr := jsonDecoder(t, false).Decode(body, nil, want)
+	_, gotGVK, gotErr := jsonDecoder(t, true).Decode(body, nil, got)
 	if (wantErr == nil) != (gotErr == nil) || wantErr != nil && wantErr.Error() != gotErr.Error() {
 		t.Fatalf("%s: error %v, the dynamic client's %v", name, gotErr, wantErr)
 	}
@@ -64,14 +64,14 @@ func decodeBoth(t *testing.T, name string, body []byte) *unstructured.Unstructur
 	if !reflect.DeepEqual(want, got) {
 		t.Errorf("%s: decoded differently from the dynamic client (-dynamic +ours):\n%s", name, cmp.Diff(want, got))
 	}
-	return &got
 }
 
 // TestListDecodeMatchesDynamicClient lists every kind a plan reads (and a
 // few more) from a real API server holding an applied stack, both through
 // the stock dynamic client and the provider's, and finds the same objects:
-// decoded from the same bytes, deep-equal to the last field and type; over
-// the wire, the same lists page by page.
+// decoded from the same bytes (each list whole and paged, and one object
+// of each), deep-equal to the last field and type; over the wire, the same
+// lists page by page.
 func TestListDecodeMatchesDynamicClient(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
@@ -129,8 +129,18 @@ func TestListDecodeMatchesDynamicClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if decodeBoth(t, path, body).Items == nil {
-				t.Errorf("%s: no items", path)
+			var decoded unstructured.UnstructuredList
+			decodeBoth(t, path, body, &unstructured.UnstructuredList{}, &decoded)
+			if decoded.Items == nil {
+				t.Fatalf("%s: no items", path)
+			}
+			// An object alone (a GET, as of an apply's answer).
+			for _, u := range decoded.Items[:min(1, len(decoded.Items))] {
+				body, err := raw.Get().AbsPath(path, u.GetName()).SetHeader("Accept", "application/json").DoRaw(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				decodeBoth(t, path+"/"+u.GetName(), body, &unstructured.Unstructured{}, &unstructured.Unstructured{})
 			}
 			if l.planned && l.gvr.Resource != "secrets" {
 				record[l.gvr.Resource] = body
@@ -139,7 +149,7 @@ func TestListDecodeMatchesDynamicClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			decodeBoth(t, path+"?limit=1", paged)
+			decodeBoth(t, path+"?limit=1", paged, &unstructured.UnstructuredList{}, &unstructured.UnstructuredList{})
 
 			// Over the wire: the whole list, then the same list in pages of
 			// one, following the continue tokens.
@@ -221,12 +231,12 @@ func identities(items []unstructured.Unstructured) []string {
 	return out
 }
 
-// TestListDecodeErrors: what the API server answers instead of a list
-// comes out of the provider's client exactly as out of the dynamic client,
-// so that apierrors.IsNotFound and IsForbidden keep working: Status bodies
-// of refusals, a path the server does not serve at all, a body that is not
-// JSON, and answers the single pass does not take as a list (decoded by
-// the dynamic client's own decoder).
+// TestListDecodeErrors: what the API server answers instead of a list or
+// an object comes out of the provider's client exactly as out of the
+// dynamic client, for a LIST and a GET, so that apierrors.IsNotFound and
+// IsForbidden keep working: Status bodies of refusals, a path the server
+// does not serve at all, a body that is not JSON, and answers the single
+// pass does not take (decoded by the dynamic client's own decoder).
 func TestListDecodeErrors(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
@@ -277,6 +287,7 @@ func TestListDecodeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
 	cms := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 	unserved := schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}
 	cases := []struct {
@@ -284,40 +295,54 @@ func TestListDecodeErrors(t *testing.T) {
 		gvr  schema.GroupVersionResource
 		ns   string
 		is   func(error) bool
+		// objectOK: as an object (GET), the body is a fine one.
+		objectOK bool
 	}{
-		{"forbidden", cms, "forbidden", apierrors.IsForbidden},
-		{"removed kind", cms, "gone", apierrors.IsNotFound},
-		{"throttled", cms, "toomany", apierrors.IsTooManyRequests},
-		{"proxy page", cms, "proxy", func(err error) bool { return err != nil }},
-		{"unserved group", unserved, "default", apierrors.IsNotFound},
-		{"truncated", cms, "notjson", func(err error) bool { return err != nil }},
-		{"scalar items", cms, "scalaritems", func(err error) bool { return err != nil }},
-		{"items not a list", cms, "itemsobject", func(err error) bool { return err != nil }},
-		{"no kind", cms, "nokind", runtime.IsMissingKind},
-		{"null items", cms, "nullitems", func(err error) bool { return err == nil }},
-		{"status", cms, "status", func(err error) bool { return err == nil }},
+		{"forbidden", cms, "forbidden", apierrors.IsForbidden, false},
+		{"removed kind", cms, "gone", apierrors.IsNotFound, false},
+		{"throttled", cms, "toomany", apierrors.IsTooManyRequests, false},
+		{"proxy page", cms, "proxy", func(err error) bool { return err != nil }, false},
+		{"unserved group", unserved, "default", apierrors.IsNotFound, false},
+		{"truncated", cms, "notjson", func(err error) bool { return err != nil }, false},
+		{"scalar items", cms, "scalaritems", func(err error) bool { return err != nil }, true},
+		{"items not a list", cms, "itemsobject", func(err error) bool { return err != nil }, true},
+		{"no kind", cms, "nokind", runtime.IsMissingKind, false},
+		{"null items", cms, "nullitems", func(err error) bool { return err == nil }, false},
+		{"status", cms, "status", func(err error) bool { return err == nil }, false},
 	}
-	ctx := context.Background()
+	type answer func(dynamic.Interface, schema.GroupVersionResource, string) (runtime.Object, error)
+	list := func(c dynamic.Interface, gvr schema.GroupVersionResource, ns string) (runtime.Object, error) {
+		return c.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+	}
+	get := func(c dynamic.Interface, gvr schema.GroupVersionResource, ns string) (runtime.Object, error) {
+		return c.Resource(gvr).Namespace(ns).Get(ctx, "neko-api", metav1.GetOptions{})
+	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			want, wantErr := stock.Resource(c.gvr).Namespace(c.ns).List(ctx, metav1.ListOptions{})
-			got, gotErr := ours.Resource(c.gvr).Namespace(c.ns).List(ctx, metav1.ListOptions{})
-			if !c.is(wantErr) {
-				t.Fatalf("the dynamic client: %v, not what the case is about", wantErr)
-			}
-			if !c.is(gotErr) {
-				t.Errorf("error %v, the dynamic client's %v", gotErr, wantErr)
-			}
-			if (wantErr == nil) != (gotErr == nil) || wantErr != nil && wantErr.Error() != gotErr.Error() {
-				t.Errorf("error %q, the dynamic client's %q", gotErr, wantErr)
-			}
-			if !reflect.DeepEqual(apierrors.ReasonForError(wantErr), apierrors.ReasonForError(gotErr)) {
-				t.Errorf("reason %q, the dynamic client's %q", apierrors.ReasonForError(gotErr), apierrors.ReasonForError(wantErr))
-			}
-			if !reflect.DeepEqual(want, got) {
-				t.Errorf("list (-dynamic +ours):\n%s", cmp.Diff(want, got))
-			}
-		})
+		for verb, send := range map[string]answer{"list": list, "get": get} {
+			t.Run(c.name+"/"+verb, func(t *testing.T) {
+				want, wantErr := send(stock, c.gvr, c.ns)
+				got, gotErr := send(ours, c.gvr, c.ns)
+				is := c.is
+				if c.objectOK && verb == "get" {
+					is = func(err error) bool { return err == nil }
+				}
+				if !is(wantErr) {
+					t.Fatalf("the dynamic client: %v, not what the case is about", wantErr)
+				}
+				if !is(gotErr) {
+					t.Errorf("error %v, the dynamic client's %v", gotErr, wantErr)
+				}
+				if (wantErr == nil) != (gotErr == nil) || wantErr != nil && wantErr.Error() != gotErr.Error() {
+					t.Errorf("error %q, the dynamic client's %q", gotErr, wantErr)
+				}
+				if !reflect.DeepEqual(apierrors.ReasonForError(wantErr), apierrors.ReasonForError(gotErr)) {
+					t.Errorf("reason %q, the dynamic client's %q", apierrors.ReasonForError(gotErr), apierrors.ReasonForError(wantErr))
+				}
+				if !reflect.DeepEqual(want, got) {
+					t.Errorf("answer (-dynamic +ours):\n%s", cmp.Diff(want, got))
+				}
+			})
+		}
 	}
 }
 
