@@ -36,6 +36,9 @@ func TestTheLimitFollowsALargeLiveHeap(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != Base {
 		t.Fatalf("limit after Start = %d MiB, want %d MiB", got>>20, Base>>20)
 	}
+	if pct := debug.SetGCPercent(-1); pct != -1 {
+		t.Fatalf("GOGC after Start = %d, want off (the limit paces the collector)", pct)
+	}
 	live := make([][]byte, 0, 96)
 	for range 96 { // 96 MiB, live until the end
 		live = append(live, make([]byte, 1<<20))
@@ -52,5 +55,8 @@ func TestTheLimitFollowsALargeLiveHeap(t *testing.T) {
 	Release()
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("limit after Release = %d, want none", got)
+	}
+	if pct := debug.SetGCPercent(100); pct != 100 {
+		t.Errorf("GOGC after Release = %d, want 100", pct)
 	}
 }
