@@ -15,8 +15,9 @@ import (
 
 // settle is how long the controller keeps reconciling a region after the
 // last change it saw there: long enough for every timed answer (a slow
-// rollout's Delay, a pod's PodReadyAfter) that tests ask for.
-const settle = 30 * time.Second
+// rollout's Delay, a pod's PodReadyAfter) that tests ask for, a few
+// seconds at most.
+const settle = 10 * time.Second
 
 // watched are the kinds whose changes wake a region's reconciling: what the
 // controller answers (namespaces, workloads, pods, Gateway API objects).
@@ -54,6 +55,34 @@ func (a *activity) busy(region string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return time.Now().Before(a.until[region])
+}
+
+// quiet reports whether no region is being reconciled.
+func (a *activity) quiet() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	for _, until := range a.until {
+		if now.Before(until) {
+			return false
+		}
+	}
+	return true
+}
+
+// WaitQuiet returns once no region has changed for the settle time (or ctx
+// ends). A benchmark waits for it before a run it measures: real clusters'
+// controllers run on machines of their own, not on the CPU of the process
+// measured.
+func (c *Controller) WaitQuiet(ctx context.Context) error {
+	for !c.active.quiet() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // watchRegions wakes each region on changes until ctx ends; the returned

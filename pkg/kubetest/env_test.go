@@ -3,6 +3,7 @@ package kubetest
 import (
 	"context"
 	"flag"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func TestEnv(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	e, err := Start(ctx, Options{Log: testWriter{t}}, "one", "two")
+	e, err := Start(ctx, Options{Log: testWriter{t}, Audit: true}, "one", "two")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +99,35 @@ func TestEnv(t *testing.T) {
 	waitFor(t, func() bool {
 		_, err := one.CoreV1().Namespaces().Get(ctx, "app", metav1.GetOptions{})
 		return err != nil
+	})
+
+	// Once nothing changes, the controller goes quiet: no request at all.
+	quiet, stop := context.WithTimeout(ctx, 2*settle)
+	defer stop()
+	if err := e.Controller().WaitQuiet(quiet); err != nil {
+		t.Fatalf("controller not quiet %s after the last change: %v", 2*settle, err)
+	}
+	_, mark, err := e.AuditEvents("one", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	evs, _, err := e.AuditEvents("one", "", mark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if !strings.HasPrefix(ev.UserAgent, "kube-apiserver/") {
+			t.Errorf("quiet controller sent %s %s (%s)", ev.Verb, ev.RequestURI, ev.UserAgent)
+		}
+	}
+	// A change wakes the region: the new namespace gets its default ServiceAccount.
+	if _, err := one.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "later"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		_, err := one.CoreV1().ServiceAccounts("later").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
 	})
 }
 

@@ -193,6 +193,9 @@ func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]ro
 		if strings.HasSuffix(phase, "up") {
 			args = []string{"up", "-f", specFile, "--yes", "-o", "json"}
 		}
+		if err := w.kube.Controller().WaitQuiet(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 		w.resetCounts()
 		audit := w.auditMarks(b)
 		tr.phase(phase)
