@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,4 +32,35 @@ func settlePageCache(bin string) error {
 		return fmt.Errorf("%s version: %v\n%s", bin, err, out)
 	}
 	return nil
+}
+
+// machineBusy is the CPU time the whole machine has spent busy since boot
+// (/proc/stat: every state but idle and iowait). Taken around a run, less
+// the run's own CPU, it is what the servers, proxies and emulators used
+// meanwhile: on one small machine they share the cores with the run.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 5 || fields[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, f := range fields[1:] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0
+		}
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		if i >= 8 { // guest time is already counted in user time
+			break
+		}
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / 100 // USER_HZ
 }
