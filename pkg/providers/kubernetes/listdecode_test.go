@@ -107,19 +107,8 @@ func TestListDecodeMatchesDynamicClient(t *testing.T) {
 	)
 
 	cfg := env.RESTConfig(region)
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	raw := env.Clientset(region).CoreV1().RESTClient()
-	stock, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, err := newDynamicClient(cfg, hc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stock, ours := bothDynamicClients(t, cfg)
 	ctx := context.Background()
 	record := map[string][]byte{}
 	for _, l := range lists {
@@ -275,18 +264,7 @@ func TestListDecodeErrors(t *testing.T) {
 			return rt.RoundTrip(r)
 		})
 	}
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stock, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, err := newDynamicClient(cfg, hc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stock, ours := bothDynamicClients(t, cfg)
 	ctx := context.Background()
 	cms := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 	unserved := schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}
@@ -382,4 +360,21 @@ func BenchmarkDecodeList(b *testing.B) {
 			}
 		})
 	}
+}
+
+// bothDynamicClients are the stock dynamic client and the provider's, for
+// the same server.
+func bothDynamicClients(t *testing.T, cfg *rest.Config) (stock, ours dynamic.Interface) {
+	t.Helper()
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stock, err = dynamic.NewForConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if ours, err = newDynamicClient(cfg, hc); err != nil {
+		t.Fatal(err)
+	}
+	return stock, ours
 }
