@@ -35,6 +35,19 @@ func isolatedStack(name string) *spec.Stack {
 	return st
 }
 
+// appliedStack applies the test stack, in namespace ns of its own, to a
+// region whose namespace was dropped first, and returns the stack, the
+// provider and the upstream values it applied with.
+func appliedStack(t *testing.T, region, ns string) (*spec.Stack, *Provider, provider.Outputs) {
+	t.Helper()
+	st := isolatedStack(ns)
+	dropNamespace(t, region, ns)
+	p := newProvider(t, st, region, nil)
+	out := upstream()
+	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+	return st, p, out
+}
+
 // upstream are the values the Atlas and Cloudflare providers publish.
 func upstream() provider.Outputs {
 	out := provider.NewOutputs()

@@ -21,8 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-
-	"github.com/neko-defense/nekoctl/pkg/provider"
 )
 
 // listFixtures are the recorded LIST answers BenchmarkDecodeList decodes:
@@ -76,11 +74,7 @@ func TestListDecodeMatchesDynamicClient(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
 	const region, ns = "us-east", "listdecode"
-	st := isolatedStack(ns)
-	dropNamespace(t, region, ns)
-	p := newProvider(t, st, region, nil)
-	out := upstream()
-	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+	_, p, _ := appliedStack(t, region, ns)
 
 	targets, err := p.listTargets(&snapshot{})
 	if err != nil {

@@ -20,16 +20,12 @@ func TestPlanAndApplyLeaveWhatReadSawAlone(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
 	const region, ns = "eu-west", "nocopy"
-	st := isolatedStack(ns)
-	dropNamespace(t, region, ns)
-	p := newProvider(t, st, region, nil)
-	out := upstream()
-	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+	appliedStack(t, region, ns)
 
-	st = isolatedStack(ns)
+	st := isolatedStack(ns)
 	st.Spec.Workload.Image = "ghcr.io/neko-defense/nekoctl:v1.0.1"
 	next := newProvider(t, st, region, nil)
-	out = upstream()
+	out := upstream()
 	out.Set(provider.OutMongoURI, plan.NewSensitive("mongodb+srv://neko-api:s3cret@neko-global.fghij.mongodb.net/neko_defense"))
 	ctx := context.Background()
 	live, err := next.Read(ctx, out)
@@ -38,16 +34,16 @@ func TestPlanAndApplyLeaveWhatReadSawAlone(t *testing.T) {
 	}
 	read := map[objKey]any{}
 	for k, u := range next.snapshot().objects {
-		read[k] = deepCopyValue(u.Object)
+		read[k] = copyValue(u.Object)
 	}
 	docs := make([]any, len(live))
 	for i, r := range live {
-		docs[i] = deepCopyValue(r.Doc)
+		docs[i] = copyValue(r.Doc)
 	}
 	unchanged := func(when string) {
 		t.Helper()
 		for i, r := range live {
-			if diff := cmp.Diff(docs[i], deepCopyValue(r.Doc)); diff != "" {
+			if diff := cmp.Diff(docs[i], copyValue(r.Doc)); diff != "" {
 				t.Errorf("%s: the live document of %s changed (-read +now):\n%s", when, r.Address, diff)
 			}
 		}
@@ -71,31 +67,11 @@ func TestPlanAndApplyLeaveWhatReadSawAlone(t *testing.T) {
 		t.Fatalf("the plan does not update the Deployment and the Atlas Secret: %v", got)
 	}
 	for k, u := range next.snapshot().objects {
-		if want, ok := read[k]; ok && !reflect.DeepEqual(want, deepCopyValue(u.Object)) {
-			t.Errorf("planning changed %v as read (-read +now):\n%s", k, cmp.Diff(want, deepCopyValue(u.Object)))
+		if want, ok := read[k]; ok && !reflect.DeepEqual(want, copyValue(u.Object)) {
+			t.Errorf("planning changed %v as read (-read +now):\n%s", k, cmp.Diff(want, copyValue(u.Object)))
 		}
 	}
 	unchanged("after the plan")
 	applyAll(t, next, changes, out)
 	unchanged("after the apply")
-}
-
-// deepCopyValue copies maps and lists of a decoded document; other values
-// (strings, numbers, Sensitive, Unknown) are values already.
-func deepCopyValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopyValue(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = deepCopyValue(e)
-		}
-		return s
-	}
-	return v
 }

@@ -365,11 +365,7 @@ func TestPodSecurityViolation(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
 	const region = "asia-pacific"
-	st := isolatedStack("psa")
-	dropNamespace(t, region, "psa")
-	out := upstream()
-	p := newProvider(t, st, region, nil)
-	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+	_, p, out := appliedStack(t, region, "psa")
 
 	p.mutate = func(docs []plan.Document) {
 		for _, d := range docs {
@@ -607,11 +603,7 @@ func TestAPIErrorsNameObjectAndField(t *testing.T) {
 	needCluster(t)
 	t.Parallel()
 	const region = "eu-west"
-	st := isolatedStack("invalid")
-	dropNamespace(t, region, "invalid")
-	out := upstream()
-	p := newProvider(t, st, region, nil)
-	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+	st, p, out := appliedStack(t, region, "invalid")
 	st.Spec.Regions[1].Replicas = spec.Replicas{Min: 5, Max: 2}
 	_, err := tryPlan(p, out, provider.Options{})
 	if err == nil {

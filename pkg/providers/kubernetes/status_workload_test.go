@@ -24,11 +24,7 @@ func TestStatusShowsPodsImageAndCertificate(t *testing.T) {
 	t.Parallel()
 	const region = "us-east"
 	ctx := context.Background()
-	st := isolatedStack("statusfacts")
-	dropNamespace(t, region, "statusfacts")
-	out := upstream()
-	p := newProvider(t, st, region, nil)
-	applyAll(t, p, planRegion(t, p, out, provider.Options{}), out)
+	st, p, out := appliedStack(t, region, "statusfacts")
 	defer func() { applyAll(t, p, planRegion(t, p, out, provider.Options{Destroy: true}), out) }()
 
 	hs, err := p.Status(ctx)
