@@ -105,15 +105,23 @@ func writeStreamed(w io.Writer, out jsonPlan) error {
 	// and written in order.
 	const batch = 64
 	bufs := make([][]byte, batch)
+	workers := make([]*treeEncoder, min(runtime.GOMAXPROCS(0), batch))
+	for w := range workers {
+		workers[w] = newTreeEncoder("    ", "  ")
+	}
 	for start := 0; start < len(changes); start += batch {
 		n := min(batch, len(changes)-start)
 		var g errgroup.Group
-		g.SetLimit(runtime.GOMAXPROCS(0))
-		for i := range n {
+		for w, e := range workers {
 			g.Go(func() error {
-				b, err := json.MarshalIndent(changes[start+i], "    ", "  ")
-				bufs[i] = b
-				return err
+				for i := w; i < n; i += len(workers) {
+					b, err := e.change(bufs[i][:0], changes[start+i])
+					if err != nil {
+						return err
+					}
+					bufs[i] = b
+				}
+				return nil
 			})
 		}
 		if err := g.Wait(); err != nil {
