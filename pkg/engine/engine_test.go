@@ -367,3 +367,48 @@ func TestPlanDesiredConcurrently(t *testing.T) {
 		t.Fatalf("diagnostics: %+v", got.Plan.Diagnostics)
 	}
 }
+
+// connectingProvider is a memProvider whose reads start with a connection.
+type connectingProvider struct {
+	*memProvider
+}
+
+func (c connectingProvider) Connect(context.Context) { c.log.add("connect " + c.region) }
+
+func (c connectingProvider) Read(ctx context.Context, out provider.Outputs) ([]provider.Resource, error) {
+	c.log.add("read " + c.region)
+	return c.memProvider.Read(ctx, out)
+}
+
+// TestPlanConnectsEveryRegionBeforeAnyRead: every connecting provider has
+// its connection under way before any provider starts reading (and so
+// before any reading and rendering takes the cores), and an offline plan
+// connects nothing.
+func TestPlanConnectsEveryRegionBeforeAnyRead(t *testing.T) {
+	log := &opLog{}
+	var providers []provider.Provider
+	for _, r := range []string{"r1", "r2", "r3"} {
+		providers = append(providers, connectingProvider{newMem("kubernetes", r, log)})
+	}
+	e := &Engine{Providers: append(providers, newMem("atlas", "", log))}
+	if p := e.Plan(context.Background(), "s", provider.Options{}).Plan; p.HasErrors() {
+		t.Fatalf("plan failed: %+v", p.Diagnostics)
+	}
+	lastConnect, firstRead := -1, len(log.ops)
+	for i, op := range log.ops {
+		switch {
+		case strings.HasPrefix(op, "connect "):
+			lastConnect = i
+		case strings.HasPrefix(op, "read "):
+			firstRead = min(firstRead, i)
+		}
+	}
+	if connects := strings.Count(strings.Join(log.ops, "\n"), "connect "); connects != 3 || lastConnect > firstRead {
+		t.Errorf("want the three regions connected before the first read: %v", log.ops)
+	}
+	log.ops = nil
+	e.Plan(context.Background(), "s", provider.Options{Offline: true})
+	if strings.Contains(strings.Join(log.ops, "\n"), "connect ") {
+		t.Errorf("an offline plan connected: %v", log.ops)
+	}
+}

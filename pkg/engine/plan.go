@@ -47,6 +47,11 @@ func (e *Engine) Plan(ctx context.Context, stack string, opts provider.Options) 
 	planned := make([][]plan.Change, len(e.Providers))
 	learned := make([][]plan.Diagnostic, len(e.Providers))
 	if !opts.Offline {
+		for _, pr := range e.Providers {
+			if c, ok := pr.(provider.Connector); ok {
+				c.Connect(ctx)
+			}
+		}
 		e.each(func(i int, pr provider.Provider) {
 			live[i], failed[i] = pr.Read(ctx, out)
 			if failed[i] != nil {

@@ -66,6 +66,17 @@ type Provider interface {
 	Delete(ctx context.Context, c plan.Change) error
 }
 
+// Connector is implemented by a provider whose Read starts with a request
+// that has a connection to open first (TCP and TLS: two round trips before
+// the request). Connect starts that request and returns as soon as its
+// connection is being opened; the Read that follows continues from it.
+// The engine connects every such provider, one after another, before any
+// Read starts: each takes a moment of CPU, and a connection that waited
+// for the others' reading and rendering would open that much later.
+type Connector interface {
+	Connect(ctx context.Context)
+}
+
 // PlanInputs is implemented by a provider whose Desired consumes values that
 // another provider publishes from its own Desired rather than from Read (the
 // Kubernetes Secret holds the connection string the Atlas provider builds).

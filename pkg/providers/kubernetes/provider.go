@@ -86,6 +86,8 @@ type Provider struct {
 	// snap is what the last Read learned, reused by Diff and Apply.
 	snapMu sync.Mutex
 	snap   *snapshot
+	// connecting is the namespace read Connect started for the next Read.
+	connecting *namespaceRead
 	// inv is the inventory's state, written at most once per run.
 	inv inventory
 	// skipped are the monitoring objects the last Diff skipped.
@@ -101,7 +103,10 @@ type Provider struct {
 	mutate func([]plan.Document)
 }
 
-var _ provider.Provider = (*Provider)(nil)
+var (
+	_ provider.Provider  = (*Provider)(nil)
+	_ provider.Connector = (*Provider)(nil)
+)
 var _ provider.Statuser = (*Provider)(nil)
 
 // New returns the provider of one region. cfg may be nil for offline

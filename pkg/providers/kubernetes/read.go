@@ -211,14 +211,18 @@ func (p *Provider) readError(err error) error {
 	return p.wrap(err)
 }
 
-// onConnection returns ctx with a trace that closes connected once the
-// request has a connection to send on (or has failed to get one).
-func onConnection(ctx context.Context, connected chan struct{}) context.Context {
-	var once sync.Once
-	done := func() { once.Do(func() { close(connected) }) }
+// onConnection returns ctx with a trace that closes dialing once the
+// request is opening a connection (or has one, or has failed to get one),
+// and connected once it has a connection to send on (or has failed to get
+// one).
+func onConnection(ctx context.Context, dialing, connected chan struct{}) context.Context {
+	var onceDialing, onceConnected sync.Once
+	dialed := func() { onceDialing.Do(func() { close(dialing) }) }
+	done := func() { dialed(); onceConnected.Do(func() { close(connected) }) }
 	context.AfterFunc(ctx, done)
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { done() },
+		GotConn:      func(httptrace.GotConnInfo) { done() },
+		ConnectStart: func(_, _ string) { dialed() },
 		ConnectDone: func(_, _ string, err error) {
 			if err != nil {
 				done()
@@ -230,6 +234,60 @@ func onConnection(ctx context.Context, connected chan struct{}) context.Context 
 			}
 		},
 	})
+}
+
+// namespaceRead is the GET of the workload namespace: the request that
+// opens the connection to the API server, which every other request of a
+// read then shares.
+type namespaceRead struct {
+	// dialing closes once the connection is being opened (or the request
+	// has one, or has failed); connected once it is open (or has failed);
+	// done once the answer is in ns (nil: no such namespace) or err.
+	dialing, connected, done chan struct{}
+	ns                       *unstructured.Unstructured
+	err                      error
+}
+
+// startNamespaceRead sends the namespace's GET and returns once its
+// connection is being opened: on a busy machine (every provider and region
+// starting at once) the request's goroutine would otherwise wait for a
+// core while the caller renders, and the first round trip would start
+// only after the rendering.
+func (p *Provider) startNamespaceRead(ctx context.Context) *namespaceRead {
+	r := &namespaceRead{dialing: make(chan struct{}), connected: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		u, err := p.dyn.Resource(nsGVR).Get(onConnection(ctx, r.dialing, r.connected), p.st.Spec.Workload.Namespace, metav1.GetOptions{})
+		if !apierrors.IsNotFound(err) {
+			r.ns, r.err = u, err
+		}
+	}()
+	select {
+	case <-r.dialing:
+	case <-r.done:
+	}
+	return r
+}
+
+// Connect starts the namespace's GET, which the next Read continues from
+// (provider.Connector).
+func (p *Provider) Connect(ctx context.Context) {
+	if p.clients() != nil {
+		return // Read reports it
+	}
+	r := p.startNamespaceRead(ctx)
+	p.snapMu.Lock()
+	p.connecting = r
+	p.snapMu.Unlock()
+}
+
+// takeNamespaceRead returns the GET Connect started, once.
+func (p *Provider) takeNamespaceRead() *namespaceRead {
+	p.snapMu.Lock()
+	defer p.snapMu.Unlock()
+	r := p.connecting
+	p.connecting = nil
+	return r
 }
 
 // listTarget is one LIST: a kind in a namespace.
@@ -250,19 +308,25 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 	ns := p.st.Spec.Workload.Namespace
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.MaxInFlight)
-	connected := make(chan struct{})
+	first := p.takeNamespaceRead()
+	if first == nil {
+		first = p.startNamespaceRead(gctx)
+	}
 	g.Go(func() error {
-		u, err := p.dyn.Resource(nsGVR).Get(onConnection(gctx, connected), ns, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(err):
-			return nil
-		case err != nil:
-			return err
+		select {
+		case <-first.done:
+		case <-gctx.Done():
+			return gctx.Err()
 		}
-		if u.GetDeletionTimestamp() == nil { // a terminating namespace takes no new objects
-			snap.ns = u
+		if first.err != nil {
+			return first.err
 		}
-		snap.put(u)
+		if u := first.ns; u != nil {
+			if u.GetDeletionTimestamp() == nil { // a terminating namespace takes no new objects
+				snap.ns = u
+			}
+			snap.put(u)
+		}
 		return nil
 	})
 	// While that first request connects (TCP and TLS, two round trips
@@ -284,7 +348,7 @@ func (p *Provider) read(ctx context.Context) (*snapshot, error) {
 	// and TLS connection of its own, all at the same time and all but one
 	// in vain, where HTTP/2 carries every request on the first.
 	select {
-	case <-connected:
+	case <-first.connected:
 	case <-gctx.Done():
 	}
 	addressFromList := p.st.Spec.Workload.Exposure.Type == "ingress" && p.addressOverride() == ""
@@ -357,8 +421,13 @@ func (p *Provider) listTargets(snap *snapshot) ([]listTarget, error) {
 		seen[t] = true
 		targets = append(targets, t)
 	}
-	// Errors and unknown kinds come back where the lists map them again.
-	_, _, _ = p.mapping(targets[0].gvk.GroupKind(), targets[0].gvk.Version)
+	// Every kind is mapped now, so that each group's discovery is read
+	// from its disk cache while the connection opens, not between the
+	// LISTs sent once it is open. Errors and unknown kinds come back where
+	// the lists map them again.
+	for _, t := range targets {
+		_, _, _ = p.mapping(t.gvk.GroupKind(), t.gvk.Version)
+	}
 	return targets, nil
 }
 

@@ -128,6 +128,7 @@ func TestRequestsPerObject(t *testing.T) {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}
 	next := New(st, region, rc, cfg)
+	next.Connect(context.Background()) // as the engine does: Read continues from the namespace's GET
 	again := planRegion(t, next, upstream(), provider.Options{})
 	if got := actions(again, true); len(got) != 0 {
 		t.Fatalf("plan after up is not empty: %v", got)
