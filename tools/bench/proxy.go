@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -97,12 +98,16 @@ func (p *delayProxy) pipe(dst, src net.Conn, id int, dir string) {
 	ch := make(chan chunk, 4096)
 	go func() {
 		defer close(ch)
+		// One read buffer, each chunk copied out at its own size: most
+		// chunks are a few hundred bytes, and a buffer per read would make
+		// this process (which shares the cores with the run it measures)
+		// allocate and collect megabytes per run.
+		buf := make([]byte, 32<<10)
 		for {
-			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
 			if n > 0 {
 				p.note(id, fmt.Sprintf("%s %d B", dir, n))
-				ch <- chunk{buf[:n], time.Now().Add(p.rtt / 2)}
+				ch <- chunk{bytes.Clone(buf[:n]), time.Now().Add(p.rtt / 2)}
 			}
 			if err != nil {
 				return
