@@ -23,7 +23,12 @@ func settlePageCache(bin string) error {
 	if err != nil {
 		return err
 	}
-	err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+	// Pages the linker has just written are dirty, and the kernel keeps
+	// dirty pages however it is advised: they are written back first.
+	err = f.Sync()
+	if err == nil {
+		err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+	}
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("dropping %s from the page cache: %w", bin, err)
