@@ -190,8 +190,10 @@ func appendJSONString(b []byte, s string) []byte {
 func (e *treeEncoder) change(b []byte, c jsonChange) ([]byte, error) {
 	var err error
 	first := true
-	field := func(name string, v any) {
-		if err != nil {
+	// field writes one field, or nothing when present is false (its
+	// omitempty tag leaves it out).
+	field := func(name string, v any, present bool) {
+		if err != nil || !present {
 			return
 		}
 		if !first {
@@ -204,41 +206,19 @@ func (e *treeEncoder) change(b []byte, c jsonChange) ([]byte, error) {
 		b, err = e.tree(b, v, 1)
 	}
 	b = append(b, '{')
-	field("address", c.Address)
-	field("resource", c.Resource)
-	field("action", string(c.Action))
-	if c.Reason != "" {
-		field("reason", c.Reason)
-	}
-	if c.ID != "" {
-		field("id", c.ID)
-	}
-	if len(c.Before) > 0 {
-		field("before", c.Before)
-	}
-	if len(c.After) > 0 {
-		field("after", c.After)
-	}
-	if len(c.Fields) > 0 {
-		field("fields", c.Fields)
-	}
-	if len(c.DependsOn) > 0 {
-		field("depends_on", c.DependsOn)
-	}
-	if len(c.Produces) > 0 {
-		field("produces", c.Produces)
-	}
-	if len(c.Notes) > 0 {
-		field("notes", c.Notes)
-	}
-	if c.Fingerprint != "" {
-		field("fingerprint", c.Fingerprint)
-	}
-	if c.Conflict != "" {
-		field("conflict", c.Conflict)
-	}
-	if c.PulledInBy != nil {
-		field("pulled_in_by", c.PulledInBy)
-	}
+	field("address", c.Address, true)
+	field("resource", c.Resource, true)
+	field("action", string(c.Action), true)
+	field("reason", c.Reason, c.Reason != "")
+	field("id", c.ID, c.ID != "")
+	field("before", c.Before, len(c.Before) > 0)
+	field("after", c.After, len(c.After) > 0)
+	field("fields", c.Fields, len(c.Fields) > 0)
+	field("depends_on", c.DependsOn, len(c.DependsOn) > 0)
+	field("produces", c.Produces, len(c.Produces) > 0)
+	field("notes", c.Notes, len(c.Notes) > 0)
+	field("fingerprint", c.Fingerprint, c.Fingerprint != "")
+	field("conflict", c.Conflict, c.Conflict != "")
+	field("pulled_in_by", c.PulledInBy, c.PulledInBy != nil)
 	return append(append(b, e.line(0)...), '}'), err
 }
