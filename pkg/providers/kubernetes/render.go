@@ -31,8 +31,12 @@ var funcs = template.FuncMap{
 	},
 }
 
-// tmpl is parsed once; the templates are part of the binary.
-var tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "kubernetes/*.yaml"))
+// tmpl parses the templates, part of the binary, on first use rather than
+// when the program starts: every command paid for it (about 1.3 ms), and a
+// plan first renders while its connections open.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(funcs).ParseFS(templates.FS, "kubernetes/*.yaml"))
+})
 
 // objects renders a region's objects as plan documents: Secret data values
 // are plain text wrapped in plan.Sensitive (or plan.Unknown when another
@@ -68,7 +72,7 @@ func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, 
 			continue
 		}
 		var buf bytes.Buffer
-		if err := tmpl.ExecuteTemplate(&buf, name, v); err != nil {
+		if err := tmpl().ExecuteTemplate(&buf, name, v); err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
 		decoded, err := cache.decode(buf.Bytes())
