@@ -262,7 +262,6 @@ func (e *Env) startEtcd(ctx context.Context, bins *Binaries, attempt int) (strin
 		"--unsafe-no-fsync",
 		"--log-level=warn",
 	)
-	cmd.Env = serverEnv()
 	cmd.Stdout, cmd.Stderr = e.logs, e.logs
 	p, err := startProc(cmd)
 	if err != nil {
@@ -358,7 +357,6 @@ func (e *Env) startAPIServer(bins *Binaries, region, etcdURL string, port int) (
 			"--audit-log-mode=batch", "--audit-log-batch-max-size=1")
 	}
 	cmd := exec.Command(bins.KubeAPIServer, args...)
-	cmd.Env = serverEnv()
 	w := &prefixWriter{prefix: "[" + region + "] ", w: e.logs}
 	cmd.Stdout, cmd.Stderr = w, w
 	p, err := startProc(cmd)
@@ -370,17 +368,6 @@ func (e *Env) startAPIServer(bins *Binaries, region, etcdURL string, port int) (
 	s.cfg = &rest.Config{Host: url, BearerToken: e.token, QPS: 200, Burst: 400,
 		TLSClientConfig: rest.TLSClientConfig{CAFile: s.caFile}}
 	return s, nil
-}
-
-// serverEnv is the environment of etcd and the API servers: one Go
-// processor each. Every server sized its scheduler for all of the machine's
-// cores, which it shares with up to thirty others and with the run under
-// test, and spent CPU spinning and waking threads: thirty idle servers use
-// about a tenth less CPU with one each, and a plan of thirty regions takes
-// about 0.2 s less (real clusters' servers do not share the cores of the
-// machine that runs nekoctl).
-func serverEnv() []string {
-	return append(os.Environ(), "GOMAXPROCS=1")
 }
 
 func (e *Env) waitReady(ctx context.Context, region string, s *server, timeout time.Duration) error {
