@@ -105,7 +105,10 @@ func startWorld(b *testing.B, n int) *world {
 			if err := kube.CreateGateway(ctx, r, "gateway-system", "public-gateway", fmt.Sprintf("198.51.100.%d", 10+i)); err != nil {
 				return err
 			}
-			return kube.InstallPrometheusOperatorCRDs(ctx, r)
+			if err := kube.InstallPrometheusOperatorCRDs(ctx, r); err != nil {
+				return err
+			}
+			return kube.ListCustomResources(ctx, r)
 		})
 	}
 	if err := g.Wait(); err != nil {
