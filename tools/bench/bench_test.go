@@ -45,6 +45,10 @@ var (
 //
 //	go test -run '^$' -bench Stack -benchtime 1x -timeout 60m ./tools/bench/
 func BenchmarkStack(b *testing.B) {
+	floorBin := filepath.Join(b.TempDir(), "floor")
+	if out, err := exec.Command("go", "build", "-o", floorBin, "github.com/neko-defense/nekoctl/tools/bench/floor").CombinedOutput(); err != nil {
+		b.Fatalf("building the floor client: %v\n%s", err, out)
+	}
 	bin := *binary
 	if bin == "" {
 		bin = filepath.Join(b.TempDir(), "nekoctl")
@@ -64,7 +68,7 @@ func BenchmarkStack(b *testing.B) {
 	for _, n := range ints(b, *regionCounts) {
 		w := startWorld(b, n)
 		for i, rtt := range durations(b, *rtts) {
-			r, note := w.measure(b, bin, fmt.Sprintf("bench%d", i), rtt)
+			r, note := w.measure(b, bin, floorBin, fmt.Sprintf("bench%d", i), rtt)
 			rows = append(rows, r...)
 			notes = append(notes, note)
 		}
@@ -142,11 +146,12 @@ type row struct {
 	resources       int // all resources of the stack
 	writes          int
 	lockWrites      int
+	kubeReads       []string // the GETs and LISTs sent, a context (region), a tab, a request URI each
 }
 
 // measure runs the four phases for one fresh stack (its own zone, project
 // and namespace) with every endpoint rtt away.
-func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]row, string) {
+func (w *world) measure(b *testing.B, bin, floorBin, name string, rtt time.Duration) ([]row, string) {
 	dir := b.TempDir()
 	domain := name + ".nekodefense.example"
 	w.cf.AddZone(domain, zonePlan(len(w.regions)))
@@ -229,6 +234,12 @@ func (w *world) measure(b *testing.B, bin, name string, rtt time.Duration) ([]ro
 		r.resources, r.objects = resources, objects
 		rows = append(rows, r)
 		printTable(os.Stderr, []row{r}) // what is measured survives a later failure
+		if phase == "no-change plan" {
+			f, note := w.floor(b, floorBin, dir, kubeconfig, r, rtt, tr)
+			rows = append(rows, f)
+			notes = append(notes, note)
+			printTable(os.Stderr, []row{f})
+		}
 	}
 	return rows, strings.Join(notes, "\n")
 }
@@ -261,6 +272,9 @@ func (w *world) runPhase(b *testing.B, bin, phase string, args, env []string, rt
 			fmt.Fprintln(os.Stderr, phase, reg, uas)
 		}
 		for _, e := range evs {
+			if e.Verb == "get" || e.Verb == "list" {
+				r.kubeReads = append(r.kubeReads, reg+"\t"+e.RequestURI)
+			}
 			switch {
 			case !e.Write():
 			case strings.Contains(e.RequestURI, "/apis/coordination.k8s.io/"):
@@ -271,6 +285,31 @@ func (w *world) runPhase(b *testing.B, bin, phase string, args, env []string, rt
 		}
 	}
 	return r, res
+}
+
+// floor runs the floor client (tools/bench/floor) with the Kubernetes reads
+// of a no-change plan, as often as the plan ran, and keeps the run of median
+// wall time: how long those reads take on this machine from a client that
+// does nothing else, the least a plan could take here.
+func (w *world) floor(b *testing.B, floorBin, dir, kubeconfig string, plan row, rtt time.Duration, tr *trace) (row, string) {
+	requests := filepath.Join(dir, "floor-requests")
+	if err := os.WriteFile(requests, []byte(strings.Join(plan.kubeReads, "\n")+"\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var tries []row
+	for range max(*repeats, 1) {
+		if err := w.kube.Controller().WaitQuiet(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		tr.phase("floor")
+		res := run(b, floorBin, os.Environ(), []string{"-kubeconfig", kubeconfig, "-requests", requests})
+		tries = append(tries, row{regions: len(w.regions), rtt: rtt, phase: "floor: the plan's Kubernetes reads alone",
+			wall: res.wall, cpu: res.cpu, others: res.others, peak: res.peak, kube: len(plan.kubeReads),
+			objects: plan.objects})
+	}
+	slices.SortFunc(tries, func(a, b row) int { return cmp.Compare(a.wall, b.wall) })
+	return tries[len(tries)/2], fmt.Sprintf("floor, %d regions, RTT %s: the median of %d runs (wall %s to %s)",
+		len(w.regions), rtt, len(tries), tries[0].wall.Round(time.Millisecond), tries[len(tries)-1].wall.Round(time.Millisecond))
 }
 
 // serveOrigin points every region's Gateway HTTPS listener at the origin
