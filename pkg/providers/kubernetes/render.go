@@ -65,17 +65,17 @@ func objects(st *spec.Stack, region string, out provider.Outputs, kp keyPolicy, 
 		return nil, err
 	}
 	sort.Strings(files)
+	key, err := valuesDigest(v)
+	if err != nil {
+		return nil, err
+	}
 	var docs []plan.Document
 	for _, f := range files {
 		name := path.Base(f)
 		if strings.HasPrefix(name, "_") {
 			continue
 		}
-		var buf bytes.Buffer
-		if err := tmpl().ExecuteTemplate(&buf, name, v); err != nil {
-			return nil, fmt.Errorf("template %s: %w", name, err)
-		}
-		decoded, err := cache.decode(buf.Bytes())
+		decoded, err := cache.render(name, key, v)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
